@@ -1,0 +1,366 @@
+#!/usr/bin/env python3
+"""Checks the SAM templates for mistakes that `sam validate --lint` and `cfn-lint` let through.
+
+Neither linter follows a `!GetAtt`/`!Ref` inside `AWS::Serverless::HttpApi` `Auth.Authorizers`
+(SAM copies it into the OpenAPI body, and a misspelt name only fails at deploy time, or worse,
+deploys an API whose authorizer cannot be invoked: every request answers 500). This script checks:
+
+- every Ref, GetAtt, Sub variable and If condition names a real parameter, resource or condition;
+- the HTTP API's default authorizer exists, a Lambda authorizer may be invoked by API Gateway
+  (EnableFunctionDefaultPermissions or FunctionInvokeRole) and its response style agrees with
+  the function's AUTHORIZER_RESPONSE_STYLE (both must come from the same parameter);
+- every function is built by cargo-lambda from a binary that exists in the workspace, and every
+  Lambda binary of the workspace is deployed by template.yaml;
+- every HttpApi event has a Path and a Method, points at an API of the template, and names an
+  authorizer that exists (or NONE);
+- each environment variable given to a function is read somewhere in that binary's crate, so a
+  renamed variable cannot silently fall back to a default;
+- template-jwt.yaml serves the same routes as template.yaml.
+
+Usage: scripts/check_template.py [template.yaml template-jwt.yaml]   (exit 1 on any problem)
+       scripts/check_template.py --self-test   (proves each check catches the mistake it is for)
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover - depends on the machine
+    sys.exit("check_template.py needs PyYAML: pip install pyyaml (or apt-get install python3-yaml)")
+
+ROOT = Path(__file__).resolve().parent.parent
+PSEUDO_PARAMETERS = {
+    "AWS::AccountId",
+    "AWS::NotificationARNs",
+    "AWS::NoValue",
+    "AWS::Partition",
+    "AWS::Region",
+    "AWS::StackId",
+    "AWS::StackName",
+    "AWS::URLSuffix",
+}
+# Crates whose binaries are not Lambda functions.
+NOT_DEPLOYED_PACKAGES = {"local-api", "testkit"}
+
+
+class CfnLoader(yaml.SafeLoader):
+    """A YAML loader that turns CloudFormation short tags (!Ref, !GetAtt, ...) into their long form."""
+
+
+def _construct_tag(loader: CfnLoader, suffix: str, node: yaml.Node):
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+CfnLoader.add_multi_constructor("!", _construct_tag)
+
+
+def load(path: Path) -> dict:
+    with path.open() as f:
+        return yaml.load(f, Loader=CfnLoader)
+
+
+def walk(node, path="$"):
+    """Yields (path, node) for every dict and list in the tree."""
+    yield path, node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from walk(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from walk(value, f"{path}[{i}]")
+
+
+def check_references(t: dict) -> list[str]:
+    problems = []
+    parameters = set(t.get("Parameters", {}))
+    resources = set(t.get("Resources", {}))
+    conditions = set(t.get("Conditions", {}))
+    referable = parameters | resources | PSEUDO_PARAMETERS
+    for path, node in walk({k: v for k, v in t.items() if k != "Parameters"}):
+        if not isinstance(node, dict):
+            continue
+        if "Ref" in node and isinstance(node["Ref"], str) and node["Ref"] not in referable:
+            problems.append(f"{path}: !Ref {node['Ref']} names no parameter or resource")
+        if "Fn::GetAtt" in node:
+            target = node["Fn::GetAtt"]
+            name = target[0] if isinstance(target, list) else str(target).split(".")[0]
+            if name not in resources:
+                problems.append(f"{path}: !GetAtt {name} names no resource")
+        if "Fn::Sub" in node:
+            sub = node["Fn::Sub"]
+            text, local = (sub, {}) if isinstance(sub, str) else (sub[0], sub[1] if len(sub) > 1 else {})
+            for var in re.findall(r"\$\{([^!}][^}]*)\}", text):
+                base = var.split(".")[0]
+                if var not in local and var not in referable and base not in resources:
+                    problems.append(f"{path}: !Sub variable ${{{var}}} names nothing")
+        if "Fn::If" in node:
+            cond = node["Fn::If"][0]
+            if cond not in conditions:
+                problems.append(f"{path}: !If condition {cond} is not defined")
+        if "Condition" in node and isinstance(node["Condition"], str) and path.count(".") <= 3:
+            if node["Condition"] not in conditions:
+                problems.append(f"{path}: Condition {node['Condition']} is not defined")
+    return problems
+
+
+def functions(t: dict) -> dict[str, dict]:
+    return {k: v for k, v in t.get("Resources", {}).items() if v.get("Type") == "AWS::Serverless::Function"}
+
+
+def http_apis(t: dict) -> dict[str, dict]:
+    return {k: v for k, v in t.get("Resources", {}).items() if v.get("Type") == "AWS::Serverless::HttpApi"}
+
+
+def routes(t: dict) -> dict[tuple[str, str], tuple[str, bool]]:
+    """(METHOD, path) -> (binary, public)."""
+    found = {}
+    for fn in functions(t).values():
+        binary = fn.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
+        for event in fn.get("Properties", {}).get("Events", {}).values():
+            if event.get("Type") != "HttpApi":
+                continue
+            props = event.get("Properties", {})
+            public = props.get("Auth", {}).get("Authorizer") == "NONE"
+            found[(str(props.get("Method", "")).upper(), props.get("Path", ""))] = (binary, public)
+    return found
+
+
+def parameters_used(node, conditions: dict) -> set[str]:
+    """Names referenced by node with !Ref, following the conditions its !If uses."""
+    names, seen = set(), set()
+    pending = [node]
+    while pending:
+        for _, n in walk(pending.pop()):
+            if not isinstance(n, dict):
+                continue
+            if isinstance(n.get("Ref"), str):
+                names.add(n["Ref"])
+            for cond in ([n["Fn::If"][0]] if "Fn::If" in n else []) + [n.get("Condition")]:
+                if isinstance(cond, str) and cond in conditions and cond not in seen:
+                    seen.add(cond)
+                    pending.append(conditions[cond])
+    return names
+
+
+def check_api(t: dict) -> list[str]:
+    problems = []
+    resources = t.get("Resources", {})
+    conditions = t.get("Conditions", {})
+    apis = http_apis(t)
+    if not apis:
+        return ["no AWS::Serverless::HttpApi resource"]
+    for api_name, api in apis.items():
+        auth = api.get("Properties", {}).get("Auth", {})
+        authorizers = auth.get("Authorizers", {})
+        default = auth.get("DefaultAuthorizer")
+        if default and default not in authorizers:
+            problems.append(f"{api_name}: DefaultAuthorizer {default} is not in Auth.Authorizers")
+        for name, authorizer in authorizers.items():
+            if "JwtConfiguration" in authorizer:
+                jwt = {k.lower(): v for k, v in authorizer["JwtConfiguration"].items()}
+                for key in ("issuer", "audience"):
+                    if key not in jwt:
+                        problems.append(f"{api_name}: JWT authorizer {name} has no {key}")
+                continue
+            if not authorizer.get("EnableFunctionDefaultPermissions") and not authorizer.get("FunctionInvokeRole"):
+                problems.append(
+                    f"{api_name}: Lambda authorizer {name} has neither EnableFunctionDefaultPermissions: true nor "
+                    "a FunctionInvokeRole; API Gateway cannot invoke it and answers 500"
+                )
+            if str(authorizer.get("AuthorizerPayloadFormatVersion")) != "2.0":
+                problems.append(f"{api_name}: Lambda authorizer {name} should use payload format 2.0")
+            arn = authorizer.get("FunctionArn", {})
+            target = arn.get("Fn::GetAtt", [None])[0] if isinstance(arn, dict) else None
+            fn = resources.get(target) if target else None
+            if fn is None or fn.get("Type") != "AWS::Serverless::Function":
+                problems.append(f"{api_name}: Lambda authorizer {name} FunctionArn does not !GetAtt a function")
+                continue
+            env = fn.get("Properties", {}).get("Environment", {}).get("Variables", {})
+            style = env.get("AUTHORIZER_RESPONSE_STYLE")
+            simple = authorizer.get("EnableSimpleResponses")
+            if style is None:
+                problems.append(f"{target}: AUTHORIZER_RESPONSE_STYLE is not set")
+            elif isinstance(simple, dict) or isinstance(style, dict):
+                if not parameters_used(simple, conditions) & parameters_used(style, conditions):
+                    problems.append(
+                        f"{api_name}: EnableSimpleResponses of {name} and {target}'s AUTHORIZER_RESPONSE_STYLE "
+                        "are not derived from the same parameter"
+                    )
+            elif bool(simple) != (style == "simple"):
+                problems.append(f"{api_name}: EnableSimpleResponses={simple} but AUTHORIZER_RESPONSE_STYLE={style}")
+            identity = authorizer.get("Identity", {})
+            if "Authorization" not in identity.get("Headers", []):
+                problems.append(f"{api_name}: Lambda authorizer {name} identity source is not the Authorization header")
+
+    for fn_name, fn in functions(t).items():
+        for ev_name, event in fn.get("Properties", {}).get("Events", {}).items():
+            if event.get("Type") != "HttpApi":
+                continue
+            props = event.get("Properties", {})
+            where = f"{fn_name}.Events.{ev_name}"
+            for key in ("Path", "Method"):
+                if not props.get(key):
+                    problems.append(f"{where}: no {key}")
+            api_ref = props.get("ApiId", {})
+            api_name = api_ref.get("Ref") if isinstance(api_ref, dict) else None
+            if api_name not in apis:
+                problems.append(f"{where}: ApiId does not !Ref an HttpApi of this template")
+                continue
+            named = props.get("Auth", {}).get("Authorizer")
+            authorizers = apis[api_name].get("Properties", {}).get("Auth", {}).get("Authorizers", {})
+            if named and named != "NONE" and named not in authorizers:
+                problems.append(f"{where}: Authorizer {named} is not defined on {api_name}")
+    return problems
+
+
+def workspace_binaries() -> dict[str, Path]:
+    """Binary target name -> the crate directory that builds it."""
+    run = subprocess.run(
+        ["cargo", "metadata", "--no-deps", "--format-version", "1", "--offline"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if run.returncode != 0:
+        sys.exit(f"check_template.py: cargo metadata failed (is the workspace manifest valid?):\n{run.stderr}")
+    out = run.stdout
+    binaries = {}
+    for package in json.loads(out)["packages"]:
+        for target in package["targets"]:
+            if "bin" in target["kind"] and package["name"] not in NOT_DEPLOYED_PACKAGES:
+                binaries[target["name"]] = Path(package["manifest_path"]).parent
+    return binaries
+
+
+def check_functions(t: dict, binaries: dict[str, Path], require_all: bool) -> list[str]:
+    problems = []
+    deployed = set()
+    for name, fn in functions(t).items():
+        meta = fn.get("Metadata", {})
+        binary = meta.get("BuildProperties", {}).get("Binary")
+        if meta.get("BuildMethod") != "rust-cargolambda":
+            problems.append(f"{name}: Metadata.BuildMethod is not rust-cargolambda")
+        if binary not in binaries:
+            problems.append(f"{name}: Metadata.BuildProperties.Binary {binary!r} is not a binary of the workspace")
+            continue
+        deployed.add(binary)
+        env = fn.get("Properties", {}).get("Environment", {}).get("Variables", {})
+        crate_source = "\n".join(p.read_text() for p in (binaries[binary] / "src").rglob("*.rs"))
+        for var in env:
+            if f'"{var}"' not in crate_source:
+                problems.append(f"{name}: environment variable {var} is not read anywhere in {binaries[binary].name}/src")
+    if require_all:
+        for missing in sorted(set(binaries) - deployed):
+            problems.append(f"binary {missing} is built by the workspace but no function in the template deploys it")
+    return problems
+
+
+def check(paths: list[Path], binaries: dict[str, Path]) -> list[str]:
+    problems = []
+    templates = {p.name: load(p) for p in paths}
+    for name, t in templates.items():
+        found = check_references(t) + check_api(t) + check_functions(t, binaries, require_all=name == "template.yaml")
+        problems += [f"{name}: {p}" for p in found]
+    if "template.yaml" in templates and "template-jwt.yaml" in templates:
+        main, jwt = routes(templates["template.yaml"]), routes(templates["template-jwt.yaml"])
+        if main != jwt:
+            problems.append(f"template-jwt.yaml serves other routes than template.yaml: {sorted(main)} vs {sorted(jwt)}")
+    return problems
+
+
+def self_test(binaries: dict[str, Path]) -> int:
+    """Breaks template.yaml in each way this script claims to catch, and checks it is caught."""
+    good = load(ROOT / "template.yaml")
+    if problems := check_single(good, binaries):
+        print("template.yaml is not clean to start with:", *problems, sep="\n  ")
+        return 1
+    api = next(iter(http_apis(good)))
+    auth_path = ("Resources", api, "Properties", "Auth")
+
+    def at(t, *keys):
+        for k in keys:
+            t = t[k]
+        return t
+
+    def first_authorizer(t):
+        return next(iter(at(t, *auth_path, "Authorizers").values()))
+
+    def protected_event(t):
+        for fn in functions(t).values():
+            for ev in fn.get("Properties", {}).get("Events", {}).values():
+                if ev.get("Properties", {}).get("Auth", {}).get("Authorizer") != "NONE":
+                    return ev["Properties"]
+        raise AssertionError("no protected route")
+
+    mutations = {
+        "misspelt !GetAtt in Auth.Authorizers": lambda t: first_authorizer(t).update(
+            FunctionArn={"Fn::GetAtt": ["AuthorizerFuntion", "Arn"]}
+        ),
+        "authorizer without invoke permission": lambda t: first_authorizer(t).pop("EnableFunctionDefaultPermissions"),
+        "simple responses disagree with the function": lambda t: first_authorizer(t).update(EnableSimpleResponses=True)
+        or at(t, "Resources", "AuthorizerFunction", "Properties", "Environment", "Variables").update(
+            AUTHORIZER_RESPONSE_STYLE="iam"
+        ),
+        "simple responses from another parameter": lambda t: first_authorizer(t).update(
+            EnableSimpleResponses={"Fn::If": ["HasJwksUri", True, False]}
+        ),
+        "unknown default authorizer": lambda t: at(t, *auth_path).update(DefaultAuthorizer="Nope"),
+        "route without a method": lambda t: protected_event(t).pop("Method"),
+        "route naming an unknown authorizer": lambda t: protected_event(t).update(Auth={"Authorizer": "Nope"}),
+        "unknown binary": lambda t: at(t, "Resources", "AuthorizerFunction", "Metadata", "BuildProperties").update(
+            Binary="authoriser"
+        ),
+        "environment variable nobody reads": lambda t: at(
+            t, "Resources", "AuthorizerFunction", "Properties", "Environment", "Variables"
+        ).update(JWT_ISUER="x"),
+        "undefined condition": lambda t: at(
+            t, "Resources", "AuthorizerFunction", "Properties", "Environment", "Variables"
+        ).update(JWKS_URI={"Fn::If": ["NoSuchCondition", "a", "b"]}),
+        "dangling !Ref": lambda t: at(t, "Outputs").update(X={"Value": {"Ref": "Apii"}}),
+        "function not deployed": lambda t: at(t, "Resources").pop("PrivateFunction"),
+    }
+    failed = 0
+    for what, mutate in mutations.items():
+        t = copy.deepcopy(good)
+        mutate(t)
+        caught = check_single(t, binaries)
+        print(f"{'ok  ' if caught else 'MISS'} {what}" + (f": {caught[0]}" if caught else ""))
+        failed += not caught
+    return 1 if failed else 0
+
+
+def check_single(t: dict, binaries: dict[str, Path]) -> list[str]:
+    return check_references(t) + check_api(t) + check_functions(t, binaries, require_all=True)
+
+
+def main(argv: list[str]) -> int:
+    binaries = workspace_binaries()
+    if argv == ["--self-test"]:
+        return self_test(binaries)
+    paths = [Path(a) for a in argv] or [p for p in (ROOT / "template.yaml", ROOT / "template-jwt.yaml") if p.exists()]
+    problems = check(paths, binaries)
+    for p in problems:
+        print(f"error: {p}", file=sys.stderr)
+    if not problems:
+        print(f"templates ok: {', '.join(p.name for p in paths)} ({len(binaries)} workspace binaries)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
