@@ -1,0 +1,685 @@
+//! Configuration: read once at start-up into a typed [`Config`], with errors that name the
+//! variable and say how to fix it. The handler never reads the environment.
+//!
+//! Every default lives in [`defaults`]. An empty variable counts as unset, so a SAM parameter
+//! left at `""` behaves like an absent one.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use url::{Host, Url};
+
+/// Default values, in one place.
+pub mod defaults {
+    use std::time::Duration;
+
+    /// `JWT_LEEWAY_SECONDS`: no clock-skew allowance unless asked for.
+    pub const LEEWAY: Duration = Duration::from_secs(0);
+    /// Upper bound for `JWT_LEEWAY_SECONDS`.
+    pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
+    /// `JWKS_TIMEOUT_MS`: total time for one fetch attempt (discovery + JWKS).
+    pub const JWKS_TIMEOUT: Duration = Duration::from_millis(3000);
+    /// `JWKS_CACHE_TTL_SECONDS`: how long fetched keys are used before refetching.
+    pub const JWKS_CACHE_TTL: Duration = Duration::from_secs(3600);
+    /// `JWKS_REFETCH_COOLDOWN_SECONDS`: at most one fetch per window for unknown `kid`s.
+    pub const JWKS_REFETCH_COOLDOWN: Duration = Duration::from_secs(15);
+    /// `JWKS_FAILURE_BACKOFF_SECONDS`: after a failed fetch, deny fast for this long
+    /// (or serve stale keys) instead of retrying on every request.
+    pub const JWKS_FAILURE_BACKOFF: Duration = Duration::from_secs(5);
+    /// Largest JWKS (or discovery document) body we read, in bytes.
+    pub const JWKS_MAX_BYTES: usize = 1024 * 1024;
+}
+
+/// Whole authorizer configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Trusted issuers; a token is checked against the one its `iss` names. Never empty.
+    pub issuers: Vec<IssuerConfig>,
+    /// Clock-skew allowance for `exp` and `nbf`. Default 0 s, at most 300 s.
+    pub leeway: Duration,
+    /// How keys are fetched and cached.
+    pub jwks: JwksSettings,
+    /// Answer shape for HTTP API payload 2.0 events. Default [`ResponseStyle::Simple`].
+    pub response_style: ResponseStyle,
+}
+
+/// One trusted token issuer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuerConfig {
+    /// Exact value the token's `iss` must have (kept byte for byte as configured).
+    pub issuer: String,
+    /// Accepted audiences (`aud`; for Cognito access tokens, `client_id`). Never empty.
+    pub audiences: Vec<String>,
+    /// Where the keys are. `None`: discover from `<issuer>/.well-known/openid-configuration`,
+    /// falling back to `<issuer>/.well-known/jwks.json`.
+    pub jwks_uri: Option<Url>,
+    /// Cognito rules, present when the issuer is a Cognito user pool.
+    pub cognito: Option<CognitoRules>,
+}
+
+/// Rules specific to Amazon Cognito user pools.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CognitoRules {
+    /// Accepted `token_use` values. Default: access only.
+    pub token_use: Vec<TokenUse>,
+}
+
+/// Cognito's `token_use` claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenUse {
+    /// Access token: carries `client_id`, no `aud`.
+    Access,
+    /// ID token: carries `aud`.
+    Id,
+}
+
+impl TokenUse {
+    /// The claim value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Id => "id",
+        }
+    }
+}
+
+/// JWKS fetching and caching parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JwksSettings {
+    /// Total time per fetch attempt. Default 3 s.
+    pub timeout: Duration,
+    /// Key lifetime in the cache. Default 1 h.
+    pub cache_ttl: Duration,
+    /// Minimum time between fetches triggered by unknown `kid`s. Default 15 s.
+    pub refetch_cooldown: Duration,
+    /// After a failed fetch, no new attempt for this long. Default 5 s.
+    pub failure_backoff: Duration,
+    /// Body size cap. Default 1 MiB.
+    pub max_bytes: usize,
+}
+
+impl Default for JwksSettings {
+    fn default() -> Self {
+        Self {
+            timeout: defaults::JWKS_TIMEOUT,
+            cache_ttl: defaults::JWKS_CACHE_TTL,
+            refetch_cooldown: defaults::JWKS_REFETCH_COOLDOWN,
+            failure_backoff: defaults::JWKS_FAILURE_BACKOFF,
+            max_bytes: defaults::JWKS_MAX_BYTES,
+        }
+    }
+}
+
+/// How HTTP API payload 2.0 events are answered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ResponseStyle {
+    /// `{"isAuthorized": bool, "context": {...}}` (the authorizer has `EnableSimpleResponses: true`).
+    #[default]
+    Simple,
+    /// An IAM policy, as for REST APIs.
+    Iam,
+}
+
+/// A configuration problem. The message names the variable and the fix; it never echoes
+/// a secret value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration error in {var}: {message}")]
+pub struct ConfigError {
+    /// The environment variable (or configuration key) at fault.
+    pub var: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(var: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            var: var.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads configuration through `lookup` (tests pass a map instead of touching the
+    /// process environment).
+    pub fn from_lookup<F>(lookup: F) -> Result<Config, ConfigError>
+    where
+        F: Fn(&str) -> Option<String>,
+    {
+        let get = |key: &str| {
+            lookup(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let issuer = get("JWT_ISSUER").ok_or_else(|| {
+            ConfigError::new(
+                "JWT_ISSUER",
+                "not set: set it to your identity provider's issuer, exactly as tokens carry it in `iss` \
+                 (Auth0: https://<tenant>.auth0.com/ with the trailing slash; Cognito: \
+                 https://cognito-idp.<region>.amazonaws.com/<user pool id>)",
+            )
+        })?;
+        let audience = get("JWT_AUDIENCE").ok_or_else(|| {
+            ConfigError::new(
+                "JWT_AUDIENCE",
+                "not set: set it to the accepted audience(s), comma-separated (Auth0: the API identifier; \
+                 Cognito: the app client id(s))",
+            )
+        })?;
+        let issuer = parse_issuer(
+            "JWT_ISSUER",
+            &issuer,
+            "JWT_AUDIENCE",
+            &audience,
+            get("JWKS_URI").as_deref().map(|u| ("JWKS_URI", u)),
+            get("COGNITO_TOKEN_USE")
+                .as_deref()
+                .map(|u| ("COGNITO_TOKEN_USE", u)),
+        )?;
+
+        let leeway = match get("JWT_LEEWAY_SECONDS") {
+            None => defaults::LEEWAY,
+            Some(v) => {
+                let secs = parse_u64("JWT_LEEWAY_SECONDS", &v)?;
+                if secs > defaults::MAX_LEEWAY.as_secs() {
+                    return Err(ConfigError::new(
+                        "JWT_LEEWAY_SECONDS",
+                        format!(
+                            "{secs} is too large: use at most {} seconds (0 is the safe default)",
+                            defaults::MAX_LEEWAY.as_secs()
+                        ),
+                    ));
+                }
+                Duration::from_secs(secs)
+            }
+        };
+
+        let mut jwks = JwksSettings::default();
+        if let Some(v) = get("JWKS_TIMEOUT_MS") {
+            jwks.timeout =
+                Duration::from_millis(parse_in_range("JWKS_TIMEOUT_MS", &v, 100, 30_000)?);
+        }
+        if let Some(v) = get("JWKS_CACHE_TTL_SECONDS") {
+            jwks.cache_ttl =
+                Duration::from_secs(parse_in_range("JWKS_CACHE_TTL_SECONDS", &v, 1, 86_400)?);
+        }
+        if let Some(v) = get("JWKS_REFETCH_COOLDOWN_SECONDS") {
+            jwks.refetch_cooldown = Duration::from_secs(parse_in_range(
+                "JWKS_REFETCH_COOLDOWN_SECONDS",
+                &v,
+                1,
+                3_600,
+            )?);
+        }
+        if let Some(v) = get("JWKS_FAILURE_BACKOFF_SECONDS") {
+            jwks.failure_backoff =
+                Duration::from_secs(parse_in_range("JWKS_FAILURE_BACKOFF_SECONDS", &v, 1, 300)?);
+        }
+
+        let response_style = match get("AUTHORIZER_RESPONSE_STYLE") {
+            None => ResponseStyle::default(),
+            Some(v) => parse_response_style("AUTHORIZER_RESPONSE_STYLE", &v)?,
+        };
+
+        Ok(Config {
+            issuers: vec![issuer],
+            leeway,
+            jwks,
+            response_style,
+        })
+    }
+}
+
+/// Builds one issuer's configuration; `*_var` names are used in error messages.
+pub(crate) fn parse_issuer(
+    issuer_var: &str,
+    issuer: &str,
+    audience_var: &str,
+    audience: &str,
+    jwks_uri: Option<(&str, &str)>,
+    token_use: Option<(&str, &str)>,
+) -> Result<IssuerConfig, ConfigError> {
+    let issuer_url = parse_secure_url(issuer_var, issuer)?;
+    let audiences = parse_list(audience);
+    if audiences.is_empty() {
+        return Err(ConfigError::new(
+            audience_var,
+            "lists no audience: give at least one value (comma-separated)",
+        ));
+    }
+    let jwks_uri = jwks_uri
+        .map(|(var, value)| parse_secure_url(var, value))
+        .transpose()?;
+    let cognito = if is_cognito_issuer(&issuer_url) {
+        let token_use = match token_use {
+            None => vec![TokenUse::Access],
+            Some((var, value)) => parse_token_use(var, value)?,
+        };
+        Some(CognitoRules { token_use })
+    } else {
+        None
+    };
+    Ok(IssuerConfig {
+        issuer: issuer.to_owned(),
+        audiences,
+        jwks_uri,
+        cognito,
+    })
+}
+
+fn parse_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+pub(crate) fn parse_token_use(var: &str, value: &str) -> Result<Vec<TokenUse>, ConfigError> {
+    let mut uses = Vec::new();
+    for item in parse_list(value) {
+        let token_use = match item.as_str() {
+            "access" => TokenUse::Access,
+            "id" => TokenUse::Id,
+            other => {
+                return Err(ConfigError::new(
+                    var,
+                    format!("unknown token use {other:?}: use `access`, `id` or `access,id`"),
+                ));
+            }
+        };
+        if !uses.contains(&token_use) {
+            uses.push(token_use);
+        }
+    }
+    if uses.is_empty() {
+        return Err(ConfigError::new(
+            var,
+            "is empty: use `access`, `id` or `access,id`",
+        ));
+    }
+    Ok(uses)
+}
+
+pub(crate) fn parse_response_style(var: &str, value: &str) -> Result<ResponseStyle, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "simple" => Ok(ResponseStyle::Simple),
+        "iam" => Ok(ResponseStyle::Iam),
+        _ => Err(ConfigError::new(
+            var,
+            format!(
+                "unknown style {value:?}: use `simple` (HTTP API authorizer with EnableSimpleResponses) \
+                 or `iam` (IAM policy answers)"
+            ),
+        )),
+    }
+}
+
+fn parse_u64(var: &str, value: &str) -> Result<u64, ConfigError> {
+    value
+        .parse::<u64>()
+        .map_err(|_| ConfigError::new(var, format!("{value:?} is not a whole non-negative number")))
+}
+
+pub(crate) fn parse_in_range(
+    var: &str,
+    value: &str,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    let n = parse_u64(var, value)?;
+    if !(min..=max).contains(&n) {
+        return Err(ConfigError::new(
+            var,
+            format!("{n} is out of range: use a value from {min} to {max}"),
+        ));
+    }
+    Ok(n)
+}
+
+/// An issuer or key URL: `https`, or `http` on a loopback host (local development and tests).
+pub(crate) fn parse_secure_url(var: &str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value)
+        .map_err(|e| ConfigError::new(var, format!("{value:?} is not a valid URL ({e})")))?;
+    check_secure_url(&url)
+        .map_err(|problem| ConfigError::new(var, format!("{value:?} {problem}")))?;
+    Ok(url)
+}
+
+/// The https rule shared by configuration and discovered `jwks_uri`s.
+pub(crate) fn check_secure_url(url: &Url) -> Result<(), &'static str> {
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain credentials");
+    }
+    if url.fragment().is_some() {
+        return Err("must not contain a fragment (#...)");
+    }
+    match url.scheme() {
+        "https" if url.host().is_some() => Ok(()),
+        "http" if url.host().is_some_and(|h| is_loopback(&h)) => Ok(()),
+        "http" => Err(
+            "must use https (plain http is only accepted for loopback hosts: 127.0.0.1, ::1, localhost)",
+        ),
+        _ => Err("must be an https URL"),
+    }
+}
+
+fn is_loopback(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
+        Host::Ipv6(ip) => IpAddr::V6(*ip).is_loopback(),
+    }
+}
+
+/// `https://cognito-idp.<region>.amazonaws.com/<user pool id>`.
+pub(crate) fn is_cognito_issuer(url: &Url) -> bool {
+    let Some(Host::Domain(host)) = url.host() else {
+        return false;
+    };
+    let Some(region) = host
+        .strip_prefix("cognito-idp.")
+        .and_then(|rest| rest.strip_suffix(".amazonaws.com"))
+    else {
+        return false;
+    };
+    let pool = url.path().trim_start_matches('/');
+    !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !pool.is_empty()
+        && !pool.contains('/')
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    const AUTH0: &str = "https://tenant.eu.auth0.com/";
+    const COGNITO: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123";
+
+    #[test]
+    fn minimal_config_uses_defaults() {
+        let c = config(&[
+            ("JWT_ISSUER", AUTH0),
+            ("JWT_AUDIENCE", "https://api.example.com"),
+        ])
+        .unwrap();
+        assert_eq!(c.issuers.len(), 1);
+        let issuer = &c.issuers[0];
+        assert_eq!(issuer.issuer, AUTH0);
+        assert_eq!(issuer.audiences, vec!["https://api.example.com"]);
+        assert_eq!(issuer.jwks_uri, None);
+        assert_eq!(issuer.cognito, None);
+        assert_eq!(c.leeway, Duration::ZERO);
+        assert_eq!(c.jwks, JwksSettings::default());
+        assert_eq!(c.response_style, ResponseStyle::Simple);
+    }
+
+    #[test]
+    fn missing_issuer_is_rejected_naming_variable() {
+        let err = config(&[("JWT_AUDIENCE", "a")]).unwrap_err();
+        assert_eq!(err.var, "JWT_ISSUER");
+        assert!(err.to_string().contains("JWT_ISSUER"));
+    }
+
+    #[test]
+    fn empty_issuer_counts_as_missing() {
+        let err = config(&[("JWT_ISSUER", "  "), ("JWT_AUDIENCE", "a")]).unwrap_err();
+        assert_eq!(err.var, "JWT_ISSUER");
+    }
+
+    #[test]
+    fn missing_audience_is_rejected_naming_variable() {
+        let err = config(&[("JWT_ISSUER", AUTH0)]).unwrap_err();
+        assert_eq!(err.var, "JWT_AUDIENCE");
+    }
+
+    #[test]
+    fn audience_of_only_commas_is_rejected() {
+        let err = config(&[("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", " , ,")]).unwrap_err();
+        assert_eq!(err.var, "JWT_AUDIENCE");
+    }
+
+    #[test]
+    fn audience_list_is_split_and_trimmed() {
+        let c = config(&[("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", " a , b,,c ")]).unwrap();
+        assert_eq!(c.issuers[0].audiences, vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn http_issuer_on_public_host_is_rejected() {
+        let err = config(&[
+            ("JWT_ISSUER", "http://tenant.auth0.com/"),
+            ("JWT_AUDIENCE", "a"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var, "JWT_ISSUER");
+        assert!(err.message.contains("https"));
+    }
+
+    #[test]
+    fn http_issuer_on_loopback_is_accepted() {
+        for issuer in [
+            "http://127.0.0.1:8080/",
+            "http://127.1.2.3/",
+            "http://[::1]:9000",
+            "http://localhost:3000/",
+        ] {
+            let c = config(&[("JWT_ISSUER", issuer), ("JWT_AUDIENCE", "a")]);
+            assert!(c.is_ok(), "{issuer}: {c:?}");
+        }
+    }
+
+    #[test]
+    fn http_issuer_on_lookalike_host_is_rejected() {
+        for issuer in [
+            "http://localhost.evil.com/",
+            "http://128.0.0.1/",
+            "http://0.0.0.0/",
+        ] {
+            let err = config(&[("JWT_ISSUER", issuer), ("JWT_AUDIENCE", "a")]).unwrap_err();
+            assert_eq!(err.var, "JWT_ISSUER", "{issuer}");
+        }
+    }
+
+    #[test]
+    fn non_http_issuer_is_rejected() {
+        let err =
+            config(&[("JWT_ISSUER", "ftp://example.com/"), ("JWT_AUDIENCE", "a")]).unwrap_err();
+        assert_eq!(err.var, "JWT_ISSUER");
+        let err = config(&[("JWT_ISSUER", "not a url"), ("JWT_AUDIENCE", "a")]).unwrap_err();
+        assert_eq!(err.var, "JWT_ISSUER");
+    }
+
+    #[test]
+    fn issuer_with_credentials_is_rejected() {
+        let err = config(&[
+            ("JWT_ISSUER", "https://u:p@example.com/"),
+            ("JWT_AUDIENCE", "a"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var, "JWT_ISSUER");
+        assert!(!err.to_string().contains("u:p@") || err.message.contains("credentials"));
+    }
+
+    #[test]
+    fn jwks_uri_follows_https_rule() {
+        let err = config(&[
+            ("JWT_ISSUER", AUTH0),
+            ("JWT_AUDIENCE", "a"),
+            ("JWKS_URI", "http://keys.example.com/jwks.json"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var, "JWKS_URI");
+        let c = config(&[
+            ("JWT_ISSUER", AUTH0),
+            ("JWT_AUDIENCE", "a"),
+            ("JWKS_URI", "https://keys.example.com/jwks.json"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.issuers[0].jwks_uri.as_ref().map(Url::as_str),
+            Some("https://keys.example.com/jwks.json")
+        );
+    }
+
+    #[test]
+    fn issuer_is_kept_byte_for_byte() {
+        // Url would add a trailing slash; `iss` comparison must use what the user wrote.
+        let c = config(&[
+            ("JWT_ISSUER", "https://idp.example.com"),
+            ("JWT_AUDIENCE", "a"),
+        ])
+        .unwrap();
+        assert_eq!(c.issuers[0].issuer, "https://idp.example.com");
+    }
+
+    #[test]
+    fn cognito_issuer_defaults_to_access_tokens() {
+        let c = config(&[("JWT_ISSUER", COGNITO), ("JWT_AUDIENCE", "client1")]).unwrap();
+        assert_eq!(
+            c.issuers[0].cognito,
+            Some(CognitoRules {
+                token_use: vec![TokenUse::Access]
+            })
+        );
+    }
+
+    #[test]
+    fn cognito_token_use_list_is_parsed() {
+        let c = config(&[
+            ("JWT_ISSUER", COGNITO),
+            ("JWT_AUDIENCE", "client1"),
+            ("COGNITO_TOKEN_USE", "id, access"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.issuers[0].cognito.as_ref().unwrap().token_use,
+            vec![TokenUse::Id, TokenUse::Access]
+        );
+    }
+
+    #[test]
+    fn cognito_token_use_unknown_value_is_rejected() {
+        let err = config(&[
+            ("JWT_ISSUER", COGNITO),
+            ("JWT_AUDIENCE", "client1"),
+            ("COGNITO_TOKEN_USE", "refresh"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var, "COGNITO_TOKEN_USE");
+    }
+
+    #[test]
+    fn cognito_detection_requires_exact_host_shape() {
+        let yes = Url::parse(COGNITO).unwrap();
+        assert!(is_cognito_issuer(&yes));
+        for no in [
+            "https://cognito-idp.eu-west-1.amazonaws.com.evil.com/pool",
+            "https://cognito-idp.eu-west-1.amazonaws.com/",
+            "https://cognito-idp.eu-west-1.amazonaws.com/pool/extra",
+            "https://tenant.auth0.com/",
+        ] {
+            assert!(!is_cognito_issuer(&Url::parse(no).unwrap()), "{no}");
+        }
+    }
+
+    #[test]
+    fn leeway_above_maximum_is_rejected() {
+        let err = config(&[
+            ("JWT_ISSUER", AUTH0),
+            ("JWT_AUDIENCE", "a"),
+            ("JWT_LEEWAY_SECONDS", "301"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var, "JWT_LEEWAY_SECONDS");
+        let c = config(&[
+            ("JWT_ISSUER", AUTH0),
+            ("JWT_AUDIENCE", "a"),
+            ("JWT_LEEWAY_SECONDS", "300"),
+        ])
+        .unwrap();
+        assert_eq!(c.leeway, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn non_numeric_durations_are_rejected_naming_variable() {
+        for var in [
+            "JWT_LEEWAY_SECONDS",
+            "JWKS_TIMEOUT_MS",
+            "JWKS_CACHE_TTL_SECONDS",
+            "JWKS_REFETCH_COOLDOWN_SECONDS",
+            "JWKS_FAILURE_BACKOFF_SECONDS",
+        ] {
+            let err =
+                config(&[("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a"), (var, "-1")]).unwrap_err();
+            assert_eq!(err.var, var);
+        }
+    }
+
+    #[test]
+    fn jwks_settings_are_read() {
+        let c = config(&[
+            ("JWT_ISSUER", AUTH0),
+            ("JWT_AUDIENCE", "a"),
+            ("JWKS_TIMEOUT_MS", "500"),
+            ("JWKS_CACHE_TTL_SECONDS", "60"),
+            ("JWKS_REFETCH_COOLDOWN_SECONDS", "10"),
+            ("JWKS_FAILURE_BACKOFF_SECONDS", "2"),
+        ])
+        .unwrap();
+        assert_eq!(c.jwks.timeout, Duration::from_millis(500));
+        assert_eq!(c.jwks.cache_ttl, Duration::from_secs(60));
+        assert_eq!(c.jwks.refetch_cooldown, Duration::from_secs(10));
+        assert_eq!(c.jwks.failure_backoff, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn zero_cooldown_is_rejected() {
+        let err = config(&[
+            ("JWT_ISSUER", AUTH0),
+            ("JWT_AUDIENCE", "a"),
+            ("JWKS_REFETCH_COOLDOWN_SECONDS", "0"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var, "JWKS_REFETCH_COOLDOWN_SECONDS");
+    }
+
+    #[test]
+    fn response_style_is_parsed_case_insensitively() {
+        let c = config(&[
+            ("JWT_ISSUER", AUTH0),
+            ("JWT_AUDIENCE", "a"),
+            ("AUTHORIZER_RESPONSE_STYLE", "IAM"),
+        ])
+        .unwrap();
+        assert_eq!(c.response_style, ResponseStyle::Iam);
+        let err = config(&[
+            ("JWT_ISSUER", AUTH0),
+            ("JWT_AUDIENCE", "a"),
+            ("AUTHORIZER_RESPONSE_STYLE", "x"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var, "AUTHORIZER_RESPONSE_STYLE");
+    }
+}

@@ -1,0 +1,934 @@
+//! The issuer's keys: fetch (bounded in time and size), parse (skipping what we cannot use),
+//! cache, and refetch under rules that keep a flood of bad tokens from becoming a flood of
+//! requests to the identity provider.
+//!
+//! The cache reads as a story, as in aws-jwt-verify:
+//! 1. look up the fresh key set (moka, with a time to live) and the key by `kid`;
+//! 2. on a miss, ask [`decide`] whether a fetch is allowed now (failure backoff, unknown-kid
+//!    cooldown) — a pure function of the fetch history and `now`;
+//! 3. fetch under a single-flight lock: callers that waited for someone else's fetch use its
+//!    result instead of fetching again;
+//! 4. on failure, remember when (backoff) and keep serving the last good key set
+//!    (stale while error); with nothing cached, deny at once until the backoff ends.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use jsonwebtoken::DecodingKey;
+use serde_json::Value;
+use tracing::{error, info, warn};
+use url::Url;
+
+use crate::alg::{Alg, AlgSet};
+use crate::config::{JwksSettings, check_secure_url};
+
+/// JWK values are base64url; tolerate padding some publishers add.
+const JWK_B64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// More keys than any identity provider publishes; beyond this a JWKS is hostile or broken.
+const MAX_KEYS: usize = 100;
+
+/// What a verification key is made of.
+#[derive(Clone, Debug)]
+pub enum KeyMaterial {
+    /// A key jsonwebtoken verifies with (RSA, EC P-256/P-384, Ed25519, HMAC).
+    Jwt(DecodingKey),
+    /// An uncompressed P-521 point (0x04 || x || y), verified with aws-lc-rs directly.
+    P521(Vec<u8>),
+}
+
+/// A key ready to verify signatures: parsed once when the JWKS is fetched.
+#[derive(Debug)]
+pub struct VerifyKey {
+    /// The JWK `kid`, if any.
+    pub kid: Option<String>,
+    /// Algorithms this key may verify: its `alg`, or what its type and curve imply.
+    pub algs: AlgSet,
+    /// The key itself.
+    pub material: KeyMaterial,
+}
+
+/// The usable keys of one JWKS document.
+#[derive(Debug, Default)]
+pub struct KeySet {
+    keys: Vec<Arc<VerifyKey>>,
+}
+
+/// Result of looking a key up for a token.
+#[derive(Debug)]
+pub enum Lookup {
+    /// A key with that `kid` that allows the token's `alg`.
+    Found(Arc<VerifyKey>),
+    /// A key with that `kid` exists, but not for that `alg`.
+    AlgNotAllowed,
+    /// No key with that `kid` (or no `kid` and not exactly one key).
+    NotFound,
+}
+
+impl KeySet {
+    /// Builds a key set from keys (used for inline keys and tests).
+    pub fn new(keys: Vec<VerifyKey>) -> Self {
+        Self {
+            keys: keys.into_iter().map(Arc::new).collect(),
+        }
+    }
+
+    /// Number of usable keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// True when no key is usable.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The key for a token's `kid` and `alg`. A token without `kid` matches only when the set
+    /// holds exactly one key: with several, picking one would be a guess.
+    pub fn find(&self, kid: Option<&str>, alg: Alg) -> Lookup {
+        let mut kid_matched = false;
+        match kid {
+            Some(kid) => {
+                for key in self.keys.iter().filter(|k| k.kid.as_deref() == Some(kid)) {
+                    if key.algs.contains(alg) {
+                        return Lookup::Found(Arc::clone(key));
+                    }
+                    kid_matched = true;
+                }
+            }
+            None => {
+                if let [key] = self.keys.as_slice() {
+                    if key.algs.contains(alg) {
+                        return Lookup::Found(Arc::clone(key));
+                    }
+                    kid_matched = true;
+                }
+            }
+        }
+        if kid_matched {
+            Lookup::AlgNotAllowed
+        } else {
+            Lookup::NotFound
+        }
+    }
+}
+
+/// Why a fetch attempt failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JwksError {
+    /// Connection, TLS or protocol failure.
+    #[error("request to {url} failed: {source}")]
+    Http {
+        /// The URL requested.
+        url: String,
+        /// The transport error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The server answered with a non-2xx status (redirects are not followed).
+    #[error("{url} answered HTTP {status}")]
+    Status {
+        /// The URL requested.
+        url: String,
+        /// The status code.
+        status: u16,
+    },
+    /// The body exceeded the size cap.
+    #[error("{url} sent more than {limit} bytes")]
+    TooLarge {
+        /// The URL requested.
+        url: String,
+        /// The cap in bytes.
+        limit: usize,
+    },
+    /// The whole attempt (discovery + JWKS) took longer than the configured timeout.
+    #[error("fetching keys took longer than {0:?}")]
+    Timeout(Duration),
+    /// The body is not JSON.
+    #[error("{url} did not send JSON: {source}")]
+    Json {
+        /// The URL requested.
+        url: String,
+        /// The parse error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// JSON, but not a JWKS (`{"keys": [...]}`) or not a discovery document with a usable `jwks_uri`.
+    #[error("{0}")]
+    Shape(String),
+    /// A JWKS in which no key is usable.
+    #[error("the JWKS has no usable signing key ({skipped} skipped)")]
+    NoUsableKeys {
+        /// How many keys were skipped.
+        skipped: usize,
+    },
+}
+
+/// Parses a JWKS document, skipping keys we cannot or must not use.
+pub fn parse_jwks(body: &[u8]) -> Result<KeySet, JwksError> {
+    let doc: Value = serde_json::from_slice(body).map_err(|source| JwksError::Json {
+        url: "JWKS".to_owned(),
+        source,
+    })?;
+    parse_jwks_value(&doc)
+}
+
+/// Parses an already-decoded JWKS value.
+pub fn parse_jwks_value(doc: &Value) -> Result<KeySet, JwksError> {
+    let Some(keys) = doc.get("keys").and_then(Value::as_array) else {
+        return Err(JwksError::Shape(
+            "not a JWKS: expected an object with a \"keys\" array".to_owned(),
+        ));
+    };
+    let mut usable = Vec::new();
+    let mut skipped = 0;
+    for jwk in keys {
+        if usable.len() == MAX_KEYS {
+            skipped += 1;
+            continue;
+        }
+        match parse_jwk(jwk) {
+            Ok(key) => usable.push(key),
+            Err(why) => {
+                skipped += 1;
+                let kid = jwk.get("kid").and_then(Value::as_str).unwrap_or("");
+                warn!(kid, why, "skipping unusable JWKS key");
+            }
+        }
+    }
+    if usable.is_empty() {
+        return Err(JwksError::NoUsableKeys { skipped });
+    }
+    Ok(KeySet::new(usable))
+}
+
+/// One JWK to a verification key, or why it is skipped.
+pub fn parse_jwk(jwk: &Value) -> Result<VerifyKey, &'static str> {
+    let obj = jwk.as_object().ok_or("not a JSON object")?;
+    let text = |name: &str| -> Result<Option<&str>, &'static str> {
+        match obj.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err("a member is not a string"),
+        }
+    };
+    if let Some(usage) = text("use")?
+        && usage != "sig"
+    {
+        return Err("`use` is not \"sig\"");
+    }
+    if let Some(ops) = obj.get("key_ops") {
+        let ops = ops.as_array().ok_or("`key_ops` is not an array")?;
+        if !ops.iter().any(|op| op.as_str() == Some("verify")) {
+            return Err("`key_ops` does not include \"verify\"");
+        }
+    }
+    let kid = text("kid")?.map(str::to_owned);
+    let declared = match text("alg")? {
+        None => None,
+        Some(a) => Some(Alg::parse(a).ok_or("`alg` is not a supported algorithm")?),
+    };
+    let kty = text("kty")?.ok_or("no `kty`")?;
+    let (implied, material) = match kty {
+        "RSA" => {
+            let n = decode_member(text("n")?, "RSA key without `n`")?;
+            let e = decode_member(text("e")?, "RSA key without `e`")?;
+            let n = strip_leading_zeros(&n);
+            let e = strip_leading_zeros(&e);
+            let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+            if !(2048..=8192).contains(&bits) {
+                return Err("RSA modulus must be 2048 to 8192 bits");
+            }
+            if e.is_empty() || e.len() > 4 || e.last().is_some_and(|b| b & 1 == 0) || e == [1] {
+                return Err("RSA exponent is not a plausible odd value");
+            }
+            (
+                AlgSet::RSA,
+                KeyMaterial::Jwt(DecodingKey::from_rsa_raw_components(n, e)),
+            )
+        }
+        "EC" => {
+            let (alg, len) = match text("crv")? {
+                Some("P-256") => (Alg::ES256, 32),
+                Some("P-384") => (Alg::ES384, 48),
+                Some("P-521") => (Alg::ES512, 66),
+                _ => return Err("EC key on an unsupported curve"),
+            };
+            let x = decode_member(text("x")?, "EC key without `x`")?;
+            let y = decode_member(text("y")?, "EC key without `y`")?;
+            if x.len() != len || y.len() != len {
+                return Err("EC coordinates have the wrong length for the curve");
+            }
+            let mut point = Vec::with_capacity(1 + 2 * len);
+            point.push(0x04);
+            point.extend_from_slice(&x);
+            point.extend_from_slice(&y);
+            let material = if alg == Alg::ES512 {
+                KeyMaterial::P521(point)
+            } else {
+                KeyMaterial::Jwt(DecodingKey::from_ec_der(&point))
+            };
+            (AlgSet::single(alg), material)
+        }
+        "OKP" => {
+            if text("crv")? != Some("Ed25519") {
+                return Err("OKP key on an unsupported curve (only Ed25519)");
+            }
+            let x = decode_member(text("x")?, "OKP key without `x`")?;
+            if x.len() != 32 {
+                return Err("Ed25519 public key is not 32 bytes");
+            }
+            (
+                AlgSet::single(Alg::EdDSA),
+                KeyMaterial::Jwt(DecodingKey::from_ed_der(&x)),
+            )
+        }
+        // A symmetric key in a public JWKS is never trusted: accepting it would let anyone who
+        // can read the JWKS sign tokens.
+        "oct" => return Err("symmetric (`oct`) keys are never used from a JWKS"),
+        _ => return Err("unsupported `kty`"),
+    };
+    let algs = match declared {
+        Some(alg) if implied.contains(alg) => AlgSet::single(alg),
+        Some(_) => return Err("`alg` does not match the key type"),
+        None => implied,
+    };
+    Ok(VerifyKey {
+        kid,
+        algs,
+        material,
+    })
+}
+
+fn decode_member(value: Option<&str>, missing: &'static str) -> Result<Vec<u8>, &'static str> {
+    let value = value.ok_or(missing)?;
+    JWK_B64
+        .decode(value)
+        .map_err(|_| "a key parameter is not base64url")
+}
+
+fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+/// What started a refresh.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// No fresh key set (first use, or the cached one expired).
+    Missing,
+    /// The fresh key set lacks the token's `kid`.
+    UnknownKid,
+}
+
+/// Whether to fetch now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Go ahead.
+    Fetch,
+    /// Not now: use what we have.
+    Skip,
+}
+
+/// When fetches happened, for [`decide`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FetchHistory {
+    /// Start of the latest fetch attempt, successful or not.
+    pub last_attempt: Option<Instant>,
+    /// End of the latest failed attempt, cleared by a success.
+    pub last_failure: Option<Instant>,
+}
+
+/// The refetch rules, as a pure function of the history and `now`:
+/// - after a failure, nothing for `failure_backoff` (deny fast or serve stale keys);
+/// - an unknown `kid` refetches at most once per `refetch_cooldown`, counted from the latest
+///   attempt of any kind, so random `kid`s cannot drive more than one request per window.
+pub fn decide(
+    history: &FetchHistory,
+    trigger: Trigger,
+    now: Instant,
+    settings: &JwksSettings,
+) -> Decision {
+    let within = |at: Option<Instant>, window: Duration| {
+        at.is_some_and(|t| now.saturating_duration_since(t) < window)
+    };
+    if within(history.last_failure, settings.failure_backoff) {
+        return Decision::Skip;
+    }
+    if trigger == Trigger::UnknownKid && within(history.last_attempt, settings.refetch_cooldown) {
+        return Decision::Skip;
+    }
+    Decision::Fetch
+}
+
+/// Where the keys come from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// A JWKS URL (configured, or discovered from the issuer's metadata).
+    Remote {
+        /// Configured `jwks_uri`; `None` means discover it.
+        jwks_uri: Option<Url>,
+    },
+    /// Keys given in configuration: never fetched.
+    Inline(Arc<KeySet>),
+}
+
+#[derive(Debug, Default)]
+struct FetchState {
+    history: FetchHistory,
+    /// Bumped after every attempt so waiters can tell a fetch happened while they queued.
+    generation: u64,
+    /// The last key set fetched successfully, served when the IdP fails (stale while error).
+    last_good: Option<Arc<KeySet>>,
+    /// `jwks_uri` learnt from discovery.
+    discovered: Option<Url>,
+}
+
+/// One issuer's keys.
+#[derive(Debug)]
+pub struct JwksCache {
+    issuer: String,
+    source: KeySource,
+    client: reqwest::Client,
+    settings: JwksSettings,
+    /// Fresh key sets of all issuers, keyed by issuer position; entries expire after the TTL.
+    fresh: moka::future::Cache<usize, Arc<KeySet>>,
+    slot: usize,
+    state: Mutex<FetchState>,
+    /// Held for the duration of a fetch: single flight.
+    fetch_lock: tokio::sync::Mutex<()>,
+}
+
+/// Outcome of a key lookup through the cache.
+#[derive(Debug)]
+pub enum KeyOutcome {
+    /// The key to verify with.
+    Key(Arc<VerifyKey>),
+    /// The `kid` exists but does not allow this `alg`.
+    AlgNotAllowed,
+    /// The `kid` is unknown even after any allowed refetch.
+    UnknownKid,
+    /// No keys at all: nothing cached and the identity provider did not answer usefully.
+    Unavailable,
+}
+
+impl JwksCache {
+    /// A cache for `issuer`'s keys. No I/O.
+    pub fn new(
+        issuer: String,
+        source: KeySource,
+        client: reqwest::Client,
+        settings: JwksSettings,
+        fresh: moka::future::Cache<usize, Arc<KeySet>>,
+        slot: usize,
+    ) -> Self {
+        Self {
+            issuer,
+            source,
+            client,
+            settings,
+            fresh,
+            slot,
+            state: Mutex::new(FetchState::default()),
+            fetch_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, FetchState> {
+        // The state is plain data updated in single statements; a panic elsewhere cannot leave it torn.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The key for a token's `kid` and `alg`, fetching or refetching as the rules allow.
+    pub async fn key_for(&self, kid: Option<&str>, alg: Alg) -> KeyOutcome {
+        let set = match &self.source {
+            KeySource::Inline(set) => return outcome(set.find(kid, alg)),
+            KeySource::Remote { .. } => self.fresh.get(&self.slot).await,
+        };
+        if let Some(set) = set {
+            match set.find(kid, alg) {
+                Lookup::NotFound => {}
+                found => return outcome(found),
+            }
+            // Maybe the IdP rotated its keys: refetch if the cooldown allows.
+            return match self.refresh(Trigger::UnknownKid).await {
+                Some(set) => outcome(set.find(kid, alg)),
+                None => KeyOutcome::UnknownKid,
+            };
+        }
+        match self.refresh(Trigger::Missing).await {
+            Some(set) => outcome(set.find(kid, alg)),
+            None => KeyOutcome::Unavailable,
+        }
+    }
+
+    /// Prefetches the keys (init). Failure is logged, not fatal: the first request retries.
+    pub async fn warm_up(&self) {
+        if matches!(self.source, KeySource::Remote { .. })
+            && self.fresh.get(&self.slot).await.is_none()
+        {
+            self.refresh(Trigger::Missing).await;
+        }
+    }
+
+    /// Single-flight refresh. Returns the newest key set available (fresh, or the last good
+    /// one when the fetch is skipped or fails), `None` when there is none.
+    async fn refresh(&self, trigger: Trigger) -> Option<Arc<KeySet>> {
+        let seen_generation = {
+            let state = self.state();
+            if decide(&state.history, trigger, Instant::now(), &self.settings) == Decision::Skip {
+                return state.last_good.clone();
+            }
+            state.generation
+        };
+        let _flight = self.fetch_lock.lock().await;
+        let started = {
+            let mut state = self.state();
+            if state.generation != seen_generation {
+                // Someone fetched while we queued: use their result, do not fetch again.
+                return state.last_good.clone();
+            }
+            let now = Instant::now();
+            if decide(&state.history, trigger, now, &self.settings) == Decision::Skip {
+                return state.last_good.clone();
+            }
+            state.history.last_attempt = Some(now);
+            now
+        };
+        match self.fetch().await {
+            Ok(set) => {
+                let set = Arc::new(set);
+                self.fresh.insert(self.slot, Arc::clone(&set)).await;
+                {
+                    let mut state = self.state();
+                    state.generation += 1;
+                    state.history.last_failure = None;
+                    state.last_good = Some(Arc::clone(&set));
+                }
+                info!(
+                    issuer = %self.issuer,
+                    keys = set.len(),
+                    trigger = ?trigger,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "fetched JWKS"
+                );
+                Some(set)
+            }
+            Err(err) => {
+                let stale = {
+                    let mut state = self.state();
+                    state.generation += 1;
+                    state.history.last_failure = Some(Instant::now());
+                    state.last_good.clone()
+                };
+                error!(
+                    issuer = %self.issuer,
+                    error = %err,
+                    serving_stale_keys = stale.is_some(),
+                    retry_after_s = self.settings.failure_backoff.as_secs(),
+                    "JWKS fetch failed"
+                );
+                stale
+            }
+        }
+    }
+
+    async fn fetch(&self) -> Result<KeySet, JwksError> {
+        tokio::time::timeout(self.settings.timeout, self.fetch_unbounded())
+            .await
+            .map_err(|_| JwksError::Timeout(self.settings.timeout))?
+    }
+
+    async fn fetch_unbounded(&self) -> Result<KeySet, JwksError> {
+        let url = match &self.source {
+            KeySource::Remote {
+                jwks_uri: Some(url),
+            } => url.clone(),
+            _ => self.discover_jwks_uri().await,
+        };
+        let body = get_bounded(&self.client, &url, self.settings.max_bytes).await?;
+        let doc: Value = serde_json::from_slice(&body).map_err(|source| JwksError::Json {
+            url: url.to_string(),
+            source,
+        })?;
+        parse_jwks_value(&doc)
+    }
+
+    /// `jwks_uri` from `<issuer>/.well-known/openid-configuration`, else `<issuer>/.well-known/jwks.json`.
+    async fn discover_jwks_uri(&self) -> Url {
+        if let Some(url) = self.state().discovered.clone() {
+            return url;
+        }
+        let fallback = well_known(&self.issuer, "jwks.json");
+        let Some(discovery) = well_known(&self.issuer, "openid-configuration") else {
+            // The issuer was validated as a URL at start-up; this cannot fail in practice.
+            return fallback
+                .unwrap_or_else(|| Url::parse("https://invalid.invalid/").expect("static URL"));
+        };
+        let found = match get_bounded(&self.client, &discovery, self.settings.max_bytes).await {
+            Ok(body) => parse_discovery(&body),
+            Err(err) => Err(err),
+        };
+        match found {
+            Ok(url) => {
+                self.state().discovered = Some(url.clone());
+                url
+            }
+            Err(err) => {
+                warn!(issuer = %self.issuer, error = %err, "OIDC discovery failed; trying <issuer>/.well-known/jwks.json");
+                fallback.unwrap_or(discovery)
+            }
+        }
+    }
+}
+
+fn outcome(lookup: Lookup) -> KeyOutcome {
+    match lookup {
+        Lookup::Found(key) => KeyOutcome::Key(key),
+        Lookup::AlgNotAllowed => KeyOutcome::AlgNotAllowed,
+        Lookup::NotFound => KeyOutcome::UnknownKid,
+    }
+}
+
+/// `<issuer>/.well-known/<name>`, with or without a trailing slash on the issuer.
+pub fn well_known(issuer: &str, name: &str) -> Option<Url> {
+    Url::parse(&format!(
+        "{}/.well-known/{name}",
+        issuer.trim_end_matches('/')
+    ))
+    .ok()
+}
+
+/// The `jwks_uri` of an OpenID Provider metadata document, held to the same https rule as
+/// configured URLs (a discovery document must not downgrade us to plain http).
+pub fn parse_discovery(body: &[u8]) -> Result<Url, JwksError> {
+    let doc: Value = serde_json::from_slice(body).map_err(|source| JwksError::Json {
+        url: "discovery document".to_owned(),
+        source,
+    })?;
+    let raw = doc.get("jwks_uri").and_then(Value::as_str).ok_or_else(|| {
+        JwksError::Shape("discovery document has no string `jwks_uri`".to_owned())
+    })?;
+    let url = Url::parse(raw)
+        .map_err(|e| JwksError::Shape(format!("discovered jwks_uri is not a URL: {e}")))?;
+    check_secure_url(&url)
+        .map_err(|problem| JwksError::Shape(format!("discovered jwks_uri {problem}")))?;
+    Ok(url)
+}
+
+/// GET `url` and read at most `limit` bytes of body, streaming, so a huge or endless
+/// body is cut off instead of buffered.
+pub async fn get_bounded(
+    client: &reqwest::Client,
+    url: &Url,
+    limit: usize,
+) -> Result<Vec<u8>, JwksError> {
+    let http = |source| JwksError::Http {
+        url: url.to_string(),
+        source,
+    };
+    let mut response = client
+        .get(url.clone())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(http)?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(JwksError::Status {
+            url: url.to_string(),
+            status: status.as_u16(),
+        });
+    }
+    let too_large = || JwksError::TooLarge {
+        url: url.to_string(),
+        limit,
+    };
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(response.content_length().map_or(8 * 1024, |n| n as usize));
+    while let Some(chunk) = response.chunk().await.map_err(http)? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The HTTP client for key fetches: no redirects (a JWKS that moves must be reconfigured,
+/// and a redirect could downgrade to plain http), bounded time.
+pub fn http_client(settings: &JwksSettings) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(settings.timeout)
+        .connect_timeout(settings.timeout)
+        .user_agent(concat!("jwt-lambda-authorizer/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn settings() -> JwksSettings {
+        JwksSettings::default()
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn rsa_jwk(bits: usize) -> Value {
+        let mut n = vec![0xC5u8; bits / 8];
+        n[bits / 8 - 1] |= 1;
+        json!({"kty": "RSA", "kid": "r", "n": b64(&n), "e": "AQAB"})
+    }
+
+    fn ec_jwk(crv: &str, len: usize) -> Value {
+        json!({"kty": "EC", "kid": "e", "crv": crv, "x": b64(&vec![1; len]), "y": b64(&vec![2; len])})
+    }
+
+    #[test]
+    fn parse_jwk_rsa_without_alg_allows_rsa_family() {
+        let key = parse_jwk(&rsa_jwk(2048)).unwrap();
+        assert_eq!(key.algs, AlgSet::RSA);
+        assert_eq!(key.kid.as_deref(), Some("r"));
+    }
+
+    #[test]
+    fn parse_jwk_alg_pins_single_algorithm() {
+        let mut jwk = rsa_jwk(2048);
+        jwk["alg"] = json!("PS384");
+        assert_eq!(parse_jwk(&jwk).unwrap().algs, AlgSet::single(Alg::PS384));
+    }
+
+    #[test]
+    fn parse_jwk_alg_mismatching_kty_is_skipped() {
+        let mut jwk = rsa_jwk(2048);
+        jwk["alg"] = json!("ES256");
+        assert!(parse_jwk(&jwk).is_err());
+        let mut jwk = rsa_jwk(2048);
+        jwk["alg"] = json!("HS256");
+        assert!(parse_jwk(&jwk).is_err());
+        let mut jwk = rsa_jwk(2048);
+        jwk["alg"] = json!("none");
+        assert!(parse_jwk(&jwk).is_err());
+    }
+
+    #[test]
+    fn parse_jwk_short_rsa_modulus_is_skipped() {
+        assert!(parse_jwk(&rsa_jwk(1024)).is_err());
+        assert!(parse_jwk(&rsa_jwk(4096)).is_ok());
+    }
+
+    #[test]
+    fn parse_jwk_ec_curve_determines_alg() {
+        assert_eq!(
+            parse_jwk(&ec_jwk("P-256", 32)).unwrap().algs,
+            AlgSet::single(Alg::ES256)
+        );
+        assert_eq!(
+            parse_jwk(&ec_jwk("P-384", 48)).unwrap().algs,
+            AlgSet::single(Alg::ES384)
+        );
+        assert!(matches!(
+            parse_jwk(&ec_jwk("P-521", 66)).unwrap().material,
+            KeyMaterial::P521(_)
+        ));
+        assert!(parse_jwk(&ec_jwk("P-256", 48)).is_err());
+        assert!(parse_jwk(&ec_jwk("secp256k1", 32)).is_err());
+        let mut jwk = ec_jwk("P-256", 32);
+        jwk["alg"] = json!("ES384");
+        assert!(parse_jwk(&jwk).is_err());
+    }
+
+    #[test]
+    fn parse_jwk_unusable_keys_are_skipped() {
+        let enc = {
+            let mut jwk = rsa_jwk(2048);
+            jwk["use"] = json!("enc");
+            jwk
+        };
+        let ops = {
+            let mut jwk = rsa_jwk(2048);
+            jwk["key_ops"] = json!(["encrypt"]);
+            jwk
+        };
+        for jwk in [
+            enc,
+            ops,
+            json!({"kty": "oct", "k": "c2VjcmV0"}),
+            json!({"kty": "XYZ"}),
+            json!({"kty": "OKP", "crv": "X25519", "x": b64(&[1; 32])}),
+            json!({"kty": "RSA", "n": "!!", "e": "AQAB"}),
+            json!({"kty": "RSA", "e": "AQAB"}),
+            json!({"kid": 5, "kty": "RSA"}),
+            json!("not an object"),
+        ] {
+            assert!(parse_jwk(&jwk).is_err(), "{jwk}");
+        }
+    }
+
+    #[test]
+    fn parse_jwks_skips_bad_keys_and_keeps_good_ones() {
+        let doc =
+            json!({"keys": [{"kty": "oct", "k": "AA"}, ec_jwk("P-256", 32), {"kty": "weird"}]});
+        let set = parse_jwks(doc.to_string().as_bytes()).unwrap();
+        assert_eq!(set.len(), 1);
+    }
+
+    #[test]
+    fn parse_jwks_without_usable_keys_is_error() {
+        let doc = json!({"keys": [{"kty": "oct", "k": "AA"}]});
+        assert!(matches!(
+            parse_jwks(doc.to_string().as_bytes()),
+            Err(JwksError::NoUsableKeys { skipped: 1 })
+        ));
+        assert!(matches!(
+            parse_jwks(b"{\"keys\": 5}"),
+            Err(JwksError::Shape(_))
+        ));
+        assert!(matches!(parse_jwks(b"<html>"), Err(JwksError::Json { .. })));
+    }
+
+    #[test]
+    fn find_without_kid_uses_single_key_only() {
+        let one = KeySet::new(vec![parse_jwk(&ec_jwk("P-256", 32)).unwrap()]);
+        assert!(matches!(one.find(None, Alg::ES256), Lookup::Found(_)));
+        let two = KeySet::new(vec![
+            parse_jwk(&ec_jwk("P-256", 32)).unwrap(),
+            parse_jwk(&rsa_jwk(2048)).unwrap(),
+        ]);
+        assert!(matches!(two.find(None, Alg::ES256), Lookup::NotFound));
+    }
+
+    #[test]
+    fn find_alg_not_allowed_for_key_is_reported() {
+        let set = KeySet::new(vec![parse_jwk(&ec_jwk("P-256", 32)).unwrap()]);
+        assert!(matches!(
+            set.find(Some("e"), Alg::HS256),
+            Lookup::AlgNotAllowed
+        ));
+        assert!(matches!(
+            set.find(Some("e"), Alg::RS256),
+            Lookup::AlgNotAllowed
+        ));
+        assert!(matches!(
+            set.find(Some("other"), Alg::ES256),
+            Lookup::NotFound
+        ));
+    }
+
+    #[test]
+    fn decide_first_fetch_is_allowed() {
+        let now = Instant::now();
+        let history = FetchHistory::default();
+        assert_eq!(
+            decide(&history, Trigger::Missing, now, &settings()),
+            Decision::Fetch
+        );
+        assert_eq!(
+            decide(&history, Trigger::UnknownKid, now, &settings()),
+            Decision::Fetch
+        );
+    }
+
+    #[test]
+    fn refetch_blocked_within_cooldown() {
+        let t0 = Instant::now();
+        let history = FetchHistory {
+            last_attempt: Some(t0),
+            last_failure: None,
+        };
+        let s = settings();
+        assert_eq!(
+            decide(
+                &history,
+                Trigger::UnknownKid,
+                t0 + Duration::from_secs(1),
+                &s
+            ),
+            Decision::Skip
+        );
+        assert_eq!(
+            decide(
+                &history,
+                Trigger::UnknownKid,
+                t0 + s.refetch_cooldown - Duration::from_millis(1),
+                &s
+            ),
+            Decision::Skip
+        );
+        assert_eq!(
+            decide(&history, Trigger::UnknownKid, t0 + s.refetch_cooldown, &s),
+            Decision::Fetch
+        );
+        // An expired cache is refreshed regardless of the unknown-kid cooldown.
+        assert_eq!(
+            decide(&history, Trigger::Missing, t0 + Duration::from_secs(1), &s),
+            Decision::Fetch
+        );
+    }
+
+    #[test]
+    fn failed_fetch_backs_off_for_every_trigger() {
+        let t0 = Instant::now();
+        let history = FetchHistory {
+            last_attempt: Some(t0),
+            last_failure: Some(t0),
+        };
+        let s = settings();
+        let during = t0 + s.failure_backoff - Duration::from_millis(1);
+        assert_eq!(
+            decide(&history, Trigger::Missing, during, &s),
+            Decision::Skip
+        );
+        assert_eq!(
+            decide(&history, Trigger::UnknownKid, during, &s),
+            Decision::Skip
+        );
+        assert_eq!(
+            decide(&history, Trigger::Missing, t0 + s.failure_backoff, &s),
+            Decision::Fetch
+        );
+    }
+
+    #[test]
+    fn well_known_joins_with_and_without_trailing_slash() {
+        assert_eq!(
+            well_known("https://t.auth0.com/", "jwks.json")
+                .unwrap()
+                .as_str(),
+            "https://t.auth0.com/.well-known/jwks.json"
+        );
+        assert_eq!(
+            well_known(
+                "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_x",
+                "openid-configuration"
+            )
+            .unwrap()
+            .as_str(),
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_x/.well-known/openid-configuration"
+        );
+    }
+
+    #[test]
+    fn parse_discovery_applies_https_rule() {
+        let ok = parse_discovery(br#"{"jwks_uri": "https://idp.example.com/keys"}"#).unwrap();
+        assert_eq!(ok.as_str(), "https://idp.example.com/keys");
+        assert!(parse_discovery(br#"{"jwks_uri": "http://idp.example.com/keys"}"#).is_err());
+        assert!(parse_discovery(br#"{"jwks_uri": "http://127.0.0.1:1/keys"}"#).is_ok());
+        assert!(parse_discovery(br#"{"issuer": "x"}"#).is_err());
+        assert!(parse_discovery(b"garbage").is_err());
+    }
+}
