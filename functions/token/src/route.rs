@@ -1,0 +1,178 @@
+//! `GET /token`: a Twilio Access Token for the signed-in caller.
+
+use lambda_http::http::header::CACHE_CONTROL;
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Error, Request, RequestExt, Response};
+use serde::Serialize;
+use shared::{Caller, RouteError, require_caller};
+use tracing::{error, info, warn};
+use twilio_access_token::AccessToken;
+
+use crate::config::{ConfigError, TokenConfig};
+use crate::error::TokenError;
+use crate::selection::{Query, select};
+
+/// The route's path, for logs.
+pub const ROUTE: &str = "/token";
+
+/// The token route with its configuration, parsed once at start-up.
+#[derive(Debug)]
+pub struct TokenRoute {
+    state: State,
+}
+
+#[derive(Debug)]
+enum State {
+    Ready(Box<TokenConfig>),
+    NotConfigured,
+    Misconfigured(ConfigError),
+}
+
+/// The 200 answer.
+#[derive(Serialize)]
+struct TokenBody<'a> {
+    token: &'a str,
+    identity: &'a str,
+    /// Seconds since the epoch (the token's `exp`).
+    expires_at: u64,
+}
+
+impl TokenRoute {
+    /// Reads the configuration from the environment (see [`crate::config`]).
+    /// Never fails: without Twilio credentials, or with an invalid
+    /// configuration (logged here, once, at error level), the route answers
+    /// 503 and every other route keeps working.
+    pub fn from_env() -> Self {
+        Self::from_config(TokenConfig::from_env())
+    }
+
+    /// Like [`TokenRoute::from_env`], reading variables through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        Self::from_config(TokenConfig::from_lookup(lookup))
+    }
+
+    /// A route serving `config`.
+    pub fn new(config: TokenConfig) -> Self {
+        Self::from_config(Ok(Some(config)))
+    }
+
+    fn from_config(parsed: Result<Option<TokenConfig>, ConfigError>) -> Self {
+        let state = match parsed {
+            Ok(Some(config)) => {
+                info!(
+                    route = ROUTE,
+                    grants = %config.enabled_grants().join(","),
+                    ttl_seconds = config.ttl_seconds,
+                    region = config.region.as_deref(),
+                    "twilio token route ready"
+                );
+                State::Ready(Box::new(config))
+            }
+            Ok(None) => {
+                warn!(
+                    route = ROUTE,
+                    "twilio credentials not set (TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET); the route answers 503"
+                );
+                State::NotConfigured
+            }
+            Err(err) => {
+                error!(route = ROUTE, error = %err, "invalid twilio configuration; the route answers 503");
+                State::Misconfigured(err)
+            }
+        };
+        TokenRoute { state }
+    }
+
+    /// Whether the route can mint tokens.
+    pub fn is_ready(&self) -> bool {
+        matches!(self.state, State::Ready(_))
+    }
+
+    /// Answers one request (never `Err`: every failure is a response).
+    pub async fn handle(&self, req: Request) -> Result<Response<Body>, Error> {
+        Ok(shared::handle(ROUTE, &req, |req, caller| {
+            self.answer(req, caller)
+        }))
+    }
+
+    fn answer(&self, req: &Request, caller: Option<&Caller>) -> Result<Response<Body>, RouteError> {
+        // Authentication first: an anonymous caller learns nothing about the configuration.
+        let caller = require_caller(caller)?;
+        if caller.sub.is_empty() {
+            return Err(RouteError::Unauthorized);
+        }
+        match self.mint(req, &caller.sub) {
+            Ok(response) => response,
+            Err(err) => {
+                let reason = err.reason();
+                if matches!(
+                    err,
+                    TokenError::NotConfigured | TokenError::Misconfigured(_)
+                ) {
+                    warn!(route = ROUTE, reason, "token not issued");
+                } else {
+                    info!(route = ROUTE, reason, "token request refused");
+                }
+                Ok(err.into_response())
+            }
+        }
+    }
+
+    fn mint(
+        &self,
+        req: &Request,
+        identity: &str,
+    ) -> Result<Result<Response<Body>, RouteError>, TokenError> {
+        let config = match &self.state {
+            State::Ready(config) => config,
+            State::NotConfigured => return Err(TokenError::NotConfigured),
+            State::Misconfigured(err) => return Err(TokenError::Misconfigured(err.clone())),
+        };
+        let params = req.query_string_parameters_ref();
+        let grants = params.and_then(|p| p.all("grants"));
+        let rooms = params.and_then(|p| p.all("room")).unwrap_or_default();
+        let grants = select(
+            config,
+            Query {
+                grants: grants.as_deref(),
+                rooms: &rooms,
+            },
+        )?;
+
+        let names: Vec<&str> = grants.iter().map(|g| g.key()).collect();
+        let mut token = AccessToken::new(
+            config.account_sid.as_str(),
+            config.api_key_sid.as_str(),
+            config.api_key_secret.api_key_secret(),
+            identity,
+        )
+        .ttl(config.ttl_seconds);
+        if let Some(region) = &config.region {
+            token = token.region(region.as_str());
+        }
+        for grant in grants {
+            token.add_grant(grant);
+        }
+        Ok(token
+            .sign()
+            .map_err(|e| RouteError::internal("signing the Twilio access token", e))
+            .and_then(|signed| {
+                info!(
+                    route = ROUTE,
+                    grants = %names.join(","),
+                    expires_at = signed.expires_at,
+                    "twilio access token issued"
+                );
+                let body = TokenBody {
+                    token: &signed.jwt,
+                    identity,
+                    expires_at: signed.expires_at,
+                };
+                let mut response = shared::response::json(StatusCode::OK, &body)?;
+                response
+                    .headers_mut()
+                    .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                Ok(response)
+            }))
+    }
+}
