@@ -197,3 +197,497 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use serde_json::json;
+    use testkit::{Fault, JwksServer, TestKey, forge};
+
+    use super::*;
+
+    const AUDIENCE: &str = "https://api.example.com";
+    const METHOD_ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/shows";
+    const ROUTE_ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:abc123/$default/GET/me";
+
+    fn authorizer(vars: &[(&str, &str)]) -> Authorizer {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Authorizer::new(Config::from_lookup(|k| map.get(k).cloned()).unwrap()).unwrap()
+    }
+
+    fn for_server(idp: &JwksServer, extra: &[(&str, &str)]) -> Authorizer {
+        let issuer = idp.issuer();
+        let jwks_uri = idp.jwks_uri();
+        let mut vars = vec![
+            ("JWT_ISSUER", issuer.as_str()),
+            ("JWT_AUDIENCE", AUDIENCE),
+            ("JWKS_URI", jwks_uri.as_str()),
+        ];
+        vars.extend_from_slice(extra);
+        authorizer(&vars)
+    }
+
+    fn rest_token(token: &str) -> Value {
+        json!({"type": "TOKEN", "authorizationToken": format!("Bearer {token}"), "methodArn": METHOD_ARN})
+    }
+
+    fn rest_request(token: &str) -> Value {
+        json!({"type": "REQUEST", "methodArn": METHOD_ARN, "headers": {"Authorization": format!("Bearer {token}")}})
+    }
+
+    fn http_v1(token: &str) -> Value {
+        json!({"version": "1.0", "type": "REQUEST", "methodArn": METHOD_ARN,
+               "headers": {"authorization": format!("Bearer {token}")}, "identitySource": format!("Bearer {token}")})
+    }
+
+    fn http_v2(token: &str) -> Value {
+        json!({"version": "2.0", "type": "REQUEST", "routeArn": ROUTE_ARN, "identitySource": [format!("Bearer {token}")],
+               "headers": {"authorization": format!("Bearer {token}")}, "rawPath": "/me"})
+    }
+
+    fn claims(idp: &JwksServer, sub: &str) -> Value {
+        testkit::claims(&idp.issuer(), AUDIENCE, sub)
+    }
+
+    async fn reason_for(authorizer: &Authorizer, token: &str) -> Reason {
+        match authorizer.handle(rest_token(token)).await {
+            Err(HandlerError::Unauthorized { reason }) => reason,
+            other => panic!("expected a 401 denial, got {other:?}"),
+        }
+    }
+
+    fn is_allow_policy(answer: &Value, principal: &str) -> bool {
+        answer["principalId"] == principal
+            && answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+            && answer["policyDocument"]["Statement"][0]["Resource"]
+                == "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/*"
+    }
+
+    #[tokio::test]
+    async fn valid_token_is_allowed_in_every_format_and_algorithm() {
+        for alg in [
+            "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
+            "EdDSA",
+        ] {
+            let key = TestKey::for_alg(alg);
+            let idp = JwksServer::start_with(&[&key]);
+            let auth = for_server(&idp, &[]);
+            auth.warm_up().await;
+            let mut body = claims(&idp, "user-1");
+            body["scope"] = json!("read:shows write:shows");
+            body["roles"] = json!(["admin"]);
+            let token = key.sign(&body);
+
+            for event in [rest_token(&token), rest_request(&token), http_v1(&token)] {
+                let answer = auth
+                    .handle(event)
+                    .await
+                    .unwrap_or_else(|e| panic!("{alg}: {e}"));
+                assert!(is_allow_policy(&answer, "user-1"), "{alg}: {answer}");
+                assert_eq!(answer["context"]["scope"], "read:shows write:shows");
+                assert_eq!(answer["context"]["roles"], r#"["admin"]"#);
+            }
+            let answer = auth.handle(http_v2(&token)).await.unwrap();
+            assert_eq!(answer["isAuthorized"], true, "{alg}");
+            assert_eq!(answer["context"]["sub"], "user-1");
+            assert_eq!(idp.jwks_hits(), 1, "{alg}: keys fetched once at warm-up");
+        }
+    }
+
+    #[tokio::test]
+    async fn http_v2_iam_style_allows_with_stage_policy_and_denies_with_policy() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        let auth = for_server(&idp, &[("AUTHORIZER_RESPONSE_STYLE", "iam")]);
+        let token = key.sign(&claims(&idp, "user-2"));
+        let answer = auth.handle(http_v2(&token)).await.unwrap();
+        assert_eq!(answer["principalId"], "user-2");
+        assert_eq!(
+            answer["policyDocument"]["Statement"][0]["Resource"],
+            "arn:aws:execute-api:eu-west-1:123456789012:abc123/$default/*"
+        );
+        let answer = auth.handle(http_v2("garbage")).await.unwrap();
+        assert_eq!(answer["policyDocument"]["Statement"][0]["Effect"], "Deny");
+        assert_eq!(answer["context"], json!({}));
+    }
+
+    #[tokio::test]
+    async fn forged_tokens_are_denied_in_every_format() {
+        let key = TestKey::rsa2048();
+        let idp = JwksServer::start_with(&[&key]);
+        let auth = for_server(&idp, &[]);
+        let body = claims(&idp, "mallory");
+        let other = TestKey::rsa2048().with_kid(key.kid());
+        let mut forged: Vec<(String, String)> = vec![
+            (
+                "alg none".into(),
+                forge::alg_none("none", Some(key.kid()), &body),
+            ),
+            (
+                "alg None".into(),
+                forge::alg_none("None", Some(key.kid()), &body),
+            ),
+            ("other key same kid".into(), other.sign(&body)),
+            (
+                "tampered payload".into(),
+                forge::tamper_payload(&key.sign(&claims(&idp, "alice")), &body),
+            ),
+            (
+                "flipped signature".into(),
+                forge::flip_signature_bit(&key.sign(&body)),
+            ),
+            (
+                "mislabelled PS256".into(),
+                forge::mislabelled_alg(&key, "PS256", &body),
+            ),
+            ("oversized".into(), forge::oversized(&key, &body, 20_000)),
+        ];
+        forged.extend(
+            forge::key_confusion_variants(&key, &body)
+                .into_iter()
+                .map(|(l, t)| (l.to_owned(), t)),
+        );
+        forged.extend(
+            forge::strip_signature(&key.sign(&body))
+                .into_iter()
+                .map(|t| ("stripped".to_owned(), t)),
+        );
+        forged.extend(
+            forge::garbage_tokens(&key, &body)
+                .into_iter()
+                .map(|(l, t)| (l.to_owned(), t)),
+        );
+        for (label, token) in &forged {
+            for event in [rest_token(token), rest_request(token), http_v1(token)] {
+                let err = auth.handle(event).await.expect_err(label);
+                assert!(err.is_unauthorized(), "{label}: {err}");
+            }
+            let answer = auth.handle(http_v2(token)).await.unwrap();
+            assert_eq!(
+                answer,
+                json!({"isAuthorized": false, "context": {}}),
+                "{label}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn forgery_reasons_are_specific() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        let auth = for_server(&idp, &[]);
+        let body = claims(&idp, "mallory");
+        assert_eq!(
+            reason_for(&auth, &forge::alg_none("none", Some(key.kid()), &body)).await,
+            Reason::UnsupportedAlg
+        );
+        assert_eq!(
+            reason_for(&auth, &forge::key_confusion(&key, &body)).await,
+            Reason::UnsupportedAlg
+        );
+        assert_eq!(
+            reason_for(&auth, &TestKey::ec_p256().with_kid(key.kid()).sign(&body)).await,
+            Reason::BadSignature
+        );
+        let crit = key.sign_with_extra_header(&json!({"crit": ["b64"], "b64": false}), &body);
+        assert_eq!(reason_for(&auth, &crit).await, Reason::CriticalHeader);
+        let oversized = forge::oversized(&key, &body, 17 * 1024);
+        assert_eq!(reason_for(&auth, &oversized).await, Reason::TokenTooLarge);
+    }
+
+    #[tokio::test]
+    async fn header_key_urls_are_never_fetched() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        let attacker = TestKey::ec_p256();
+        let evil = JwksServer::start_with(&[&attacker]);
+        let auth = for_server(&idp, &[]);
+        auth.warm_up().await;
+        let extra = json!({"jku": evil.jwks_uri(), "x5u": evil.url("/cert.pem"), "jwk": attacker.jwk(), "kid": attacker.kid()});
+        let token = attacker.sign_with_extra_header(&extra, &claims(&idp, "mallory"));
+        assert!(
+            auth.handle(rest_token(&token))
+                .await
+                .unwrap_err()
+                .is_unauthorized()
+        );
+        assert_eq!(evil.total_hits(), 0);
+    }
+
+    #[tokio::test]
+    async fn claim_failures_map_to_reasons() {
+        let key = TestKey::ed25519();
+        let idp = JwksServer::start_with(&[&key]);
+        let auth = for_server(&idp, &[]);
+        let now = testkit::now();
+        let cases = [
+            (json!({"exp": now - 1}), Reason::Expired),
+            (json!({"nbf": now + 60}), Reason::NotYetValid),
+            (json!({"aud": "someone-else"}), Reason::WrongAudience),
+            (
+                json!({"iss": "https://evil.example.com/"}),
+                Reason::WrongIssuer,
+            ),
+            (json!({"exp": null}), Reason::MalformedToken),
+            (json!({"sub": null}), Reason::MalformedToken),
+        ];
+        for (patch, reason) in cases {
+            let mut body = claims(&idp, "u");
+            for (k, v) in patch.as_object().unwrap() {
+                if v.is_null() {
+                    body.as_object_mut().unwrap().remove(k);
+                } else {
+                    body[k] = v.clone();
+                }
+            }
+            assert_eq!(reason_for(&auth, &key.sign(&body)).await, reason, "{patch}");
+        }
+    }
+
+    #[tokio::test]
+    async fn unknown_issuer_costs_no_fetch() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        let auth = for_server(&idp, &[]);
+        let mut body = claims(&idp, "u");
+        body["iss"] = json!("https://other.example.com/");
+        assert_eq!(
+            reason_for(&auth, &key.sign(&body)).await,
+            Reason::WrongIssuer
+        );
+        assert_eq!(idp.total_hits(), 0);
+    }
+
+    #[tokio::test]
+    async fn unknown_kid_flood_refetches_once_per_cooldown() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        let auth = for_server(&idp, &[]);
+        auth.warm_up().await;
+        assert_eq!(idp.jwks_hits(), 1);
+        let keys = &auth.verifier.issuers()[0].keys;
+        let body = claims(&idp, "u");
+
+        // Within the cooldown after warm-up: unknown kids are denied without fetching.
+        for i in 0..20 {
+            let token = TestKey::ec_p256()
+                .with_kid(&format!("random-{i}"))
+                .sign(&body);
+            assert_eq!(reason_for(&auth, &token).await, Reason::UnknownKid);
+        }
+        assert_eq!(idp.jwks_hits(), 1);
+
+        // After the cooldown, a concurrent flood triggers exactly one fetch.
+        keys.backdate(crate::config::defaults::JWKS_REFETCH_COOLDOWN);
+        let tokens: Vec<String> = (0..20)
+            .map(|i| {
+                TestKey::ec_p256()
+                    .with_kid(&format!("flood-{i}"))
+                    .sign(&body)
+            })
+            .collect();
+        let mut set = tokio::task::JoinSet::new();
+        let auth = Arc::new(auth);
+        for token in tokens {
+            let auth = Arc::clone(&auth);
+            set.spawn(async move { auth.handle(rest_token(&token)).await });
+        }
+        while let Some(result) = set.join_next().await {
+            assert!(result.unwrap().unwrap_err().is_unauthorized());
+        }
+        assert_eq!(idp.jwks_hits(), 2);
+    }
+
+    #[tokio::test]
+    async fn rotated_key_is_picked_up_after_cooldown() {
+        let old = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&old]);
+        let auth = for_server(&idp, &[]);
+        auth.warm_up().await;
+        let new = TestKey::ed25519();
+        idp.set_keys(&[&new]);
+        let token = new.sign(&claims(&idp, "rotated"));
+        assert_eq!(reason_for(&auth, &token).await, Reason::UnknownKid);
+        auth.verifier.issuers()[0]
+            .keys
+            .backdate(crate::config::defaults::JWKS_REFETCH_COOLDOWN);
+        let answer = auth.handle(rest_token(&token)).await.unwrap();
+        assert!(is_allow_policy(&answer, "rotated"));
+        assert_eq!(idp.jwks_hits(), 2);
+    }
+
+    #[tokio::test]
+    async fn stale_keys_are_served_while_idp_fails() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        let auth = for_server(&idp, &[]);
+        auth.warm_up().await;
+        let keys = &auth.verifier.issuers()[0].keys;
+        for fault in [
+            Fault::Status(500),
+            Fault::Garbage,
+            Fault::WrongShape,
+            Fault::Huge,
+        ] {
+            idp.set_fault(fault);
+            keys.expire_fresh().await;
+            keys.backdate(Duration::from_secs(3600));
+            let before = idp.jwks_hits();
+            let token = key.sign(&claims(&idp, "still-me"));
+            assert!(
+                is_allow_policy(&auth.handle(rest_token(&token)).await.unwrap(), "still-me"),
+                "{fault:?}"
+            );
+            // Backoff: the next request does not try again.
+            assert!(auth.handle(rest_token(&token)).await.is_ok(), "{fault:?}");
+            assert_eq!(idp.jwks_hits(), before + 1, "{fault:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn nothing_cached_and_idp_down_denies_fast_then_recovers() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        idp.set_fault(Fault::Status(503));
+        let auth = for_server(&idp, &[]);
+        auth.warm_up().await;
+        assert_eq!(idp.jwks_hits(), 1);
+        let token = key.sign(&claims(&idp, "u"));
+        for _ in 0..10 {
+            assert_eq!(reason_for(&auth, &token).await, Reason::JwksUnavailable);
+        }
+        assert_eq!(idp.jwks_hits(), 1, "backoff: no fetch per request");
+        idp.set_fault(Fault::Ok);
+        auth.verifier.issuers()[0]
+            .keys
+            .backdate(crate::config::defaults::JWKS_FAILURE_BACKOFF);
+        assert!(is_allow_policy(
+            &auth.handle(rest_token(&token)).await.unwrap(),
+            "u"
+        ));
+        assert_eq!(idp.jwks_hits(), 2);
+    }
+
+    #[tokio::test]
+    async fn hanging_idp_is_cut_off_by_the_timeout() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        idp.set_fault(Fault::Hang);
+        let auth = for_server(&idp, &[("JWKS_TIMEOUT_MS", "200")]);
+        auth.warm_up().await;
+        let token = key.sign(&claims(&idp, "u"));
+        assert_eq!(reason_for(&auth, &token).await, Reason::JwksUnavailable);
+    }
+
+    #[tokio::test]
+    async fn keys_are_discovered_from_the_issuer() {
+        let key = TestKey::ec_p384();
+        let idp = JwksServer::start_with(&[&key]);
+        let issuer = idp.issuer_without_slash();
+        let auth = authorizer(&[("JWT_ISSUER", issuer.as_str()), ("JWT_AUDIENCE", AUDIENCE)]);
+        let mut body = claims(&idp, "discovered");
+        body["iss"] = json!(issuer);
+        assert!(is_allow_policy(
+            &auth.handle(rest_token(&key.sign(&body))).await.unwrap(),
+            "discovered"
+        ));
+        assert_eq!((idp.discovery_hits(), idp.jwks_hits()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn failed_discovery_falls_back_to_well_known_jwks() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        idp.set_discovery_fault(Fault::Status(404));
+        let issuer = idp.issuer();
+        let auth = authorizer(&[("JWT_ISSUER", issuer.as_str()), ("JWT_AUDIENCE", AUDIENCE)]);
+        assert!(
+            auth.handle(rest_token(&key.sign(&claims(&idp, "fb"))))
+                .await
+                .is_ok()
+        );
+        assert_eq!((idp.discovery_hits(), idp.jwks_hits()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn single_key_without_kid_serves_tokens_without_kid() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start();
+        let mut jwk = key.jwk();
+        jwk.as_object_mut().unwrap().remove("kid");
+        idp.set_jwks(json!({"keys": [jwk]}));
+        let auth = for_server(&idp, &[]);
+        let token = key.sign_with_header(
+            &json!({"alg": "ES256", "typ": "JWT"}),
+            &claims(&idp, "nokid"),
+        );
+        assert!(is_allow_policy(
+            &auth.handle(rest_token(&token)).await.unwrap(),
+            "nokid"
+        ));
+    }
+
+    #[tokio::test]
+    async fn missing_or_malformed_credentials_are_denied_per_format() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        let auth = for_server(&idp, &[]);
+        let token = key.sign(&claims(&idp, "u"));
+        let no_header = json!({"type": "REQUEST", "methodArn": METHOD_ARN, "headers": {}});
+        assert_eq!(
+            auth.handle(no_header).await.unwrap_err().reason(),
+            Reason::MissingToken
+        );
+        let two_tokens = json!({"type": "TOKEN", "methodArn": METHOD_ARN, "authorizationToken": format!("Bearer {token} {token}")});
+        assert_eq!(
+            auth.handle(two_tokens).await.unwrap_err().reason(),
+            Reason::MalformedToken
+        );
+        let basic =
+            json!({"type": "TOKEN", "methodArn": METHOD_ARN, "authorizationToken": "Basic dTpw"});
+        assert_eq!(
+            auth.handle(basic).await.unwrap_err().reason(),
+            Reason::MalformedToken
+        );
+        let v2_missing = json!({"version": "2.0", "routeArn": ROUTE_ARN, "headers": {}});
+        assert_eq!(
+            auth.handle(v2_missing).await.unwrap(),
+            json!({"isAuthorized": false, "context": {}})
+        );
+    }
+
+    #[tokio::test]
+    async fn malformed_events_are_errors_and_serving_continues() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        let auth = for_server(&idp, &[]);
+        let token = key.sign(&claims(&idp, "u"));
+        for event in [
+            json!(null),
+            json!(42),
+            json!("TOKEN"),
+            json!([]),
+            json!({}),
+            json!({"type": 7}),
+            json!({"type": "TOKEN", "authorizationToken": format!("Bearer {token}")}),
+        ] {
+            let err = auth.handle(event.clone()).await.unwrap_err();
+            assert!(!err.is_unauthorized(), "{event}");
+        }
+        assert!(auth.handle(rest_token(&token)).await.is_ok());
+    }
+
+    #[test]
+    fn loggable_truncates_on_char_boundary() {
+        let long = "é".repeat(100);
+        let cut = loggable(&long);
+        assert!(cut.len() <= MAX_LOGGED_HEADER_VALUE);
+        assert!(long.starts_with(cut));
+        assert_eq!(loggable("kid-1"), "kid-1");
+    }
+}

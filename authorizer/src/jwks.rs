@@ -588,6 +588,27 @@ impl JwksCache {
     }
 }
 
+#[cfg(test)]
+impl JwksCache {
+    /// Moves the fetch history `by` into the past: lets tests cross a cooldown or backoff
+    /// without sleeping.
+    pub(crate) fn backdate(&self, by: Duration) {
+        let mut state = self.state();
+        let back = |t: &mut Option<Instant>| {
+            if let Some(at) = t.as_mut() {
+                *at = at.checked_sub(by).unwrap_or(*at);
+            }
+        };
+        back(&mut state.history.last_attempt);
+        back(&mut state.history.last_failure);
+    }
+
+    /// Drops the fresh key set, as its TTL would.
+    pub(crate) async fn expire_fresh(&self) {
+        self.fresh.invalidate(&self.slot).await;
+    }
+}
+
 fn outcome(lookup: Lookup) -> KeyOutcome {
     match lookup {
         Lookup::Found(key) => KeyOutcome::Key(key),
