@@ -1,0 +1,319 @@
+//! Runs the whole API locally, in one native process: the routes of `template.yaml`, the Lambda
+//! authorizer in front of the protected ones, and (without `JWT_ISSUER`) an embedded dev issuer,
+//! all on one HTTP port. Requests go through what API Gateway (HTTP API) does: route matching,
+//! the identity source check, the authorizer's payload 2.0 event and verdict, the route's
+//! payload 2.0 event, and the handler's answer back as the HTTP response.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), local_api::StartError> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! local_api::serve(listener, local_api::Options::new("template.yaml")).await
+//! # }
+//! ```
+
+mod bridge;
+pub mod dev_issuer;
+pub mod event;
+pub mod gateway;
+pub mod registry;
+pub mod routes;
+mod server;
+pub mod template;
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+pub use registry::Registry;
+pub use server::AUTHORIZER_BINARY;
+
+use crate::dev_issuer::{DEV_AUDIENCE, DevIssuer, DevIssuerError};
+use crate::gateway::Authorize;
+use crate::routes::RouteTable;
+use crate::server::Gateway;
+use crate::template::TemplateError;
+
+/// Where tokens come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssuerMode {
+    /// An embedded issuer on the same port mints tokens; the authorizer trusts it.
+    Dev,
+    /// A real issuer (Auth0, Cognito, any OIDC provider); the dev endpoints are off. The
+    /// authorizer's other settings (`JWKS_URI`, `COGNITO_TOKEN_USE`, leeway, ...) come from
+    /// the environment, as in the Lambda function.
+    External {
+        /// `JWT_ISSUER`.
+        issuer: String,
+        /// `JWT_AUDIENCE` (comma-separated).
+        audience: String,
+    },
+}
+
+impl IssuerMode {
+    /// `External` when `JWT_ISSUER` is set (and not empty), else `Dev`.
+    pub fn from_env() -> Self {
+        match std::env::var("JWT_ISSUER") {
+            Ok(issuer) if !issuer.trim().is_empty() => IssuerMode::External {
+                issuer,
+                audience: std::env::var("JWT_AUDIENCE").unwrap_or_default(),
+            },
+            _ => IssuerMode::Dev,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The SAM template the routes come from.
+    pub template: PathBuf,
+    pub issuer: IssuerMode,
+    /// In-process handlers by binary name.
+    pub registry: Registry,
+}
+
+impl Options {
+    /// Dev issuer and the workspace's handlers.
+    pub fn new(template: impl Into<PathBuf>) -> Self {
+        Self {
+            template: template.into(),
+            issuer: IssuerMode::Dev,
+            registry: Registry::builtin(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    DevIssuer(#[from] DevIssuerError),
+    #[error("authorizer configuration: {0}")]
+    Authorizer(#[from] authorizer::ConfigError),
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A configured local API, ready to serve on the listener whose address it was built for.
+pub struct LocalApi {
+    gateway: Arc<Gateway>,
+    authorizer: Arc<authorizer::Authorizer>,
+    base_url: String,
+    issuer: IssuerMode,
+    warnings: Vec<String>,
+}
+
+impl std::fmt::Debug for LocalApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalApi")
+            .field("base_url", &self.base_url)
+            .field("routes", &self.gateway.table.routes().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalApi {
+    /// Reads the template and builds the authorizer (and dev issuer) for a server on `address`.
+    pub fn new(options: Options, address: SocketAddr) -> Result<Self, StartError> {
+        let template = template::load(&options.template)?;
+        let base_url = format!("http://{address}");
+        let (dev_issuer, authorizer) = match &options.issuer {
+            IssuerMode::Dev => {
+                // Loopback http is what the authorizer accepts for a non-https issuer.
+                let issuer = format!("http://127.0.0.1:{}/", address.port());
+                let dev = DevIssuer::generate(issuer, DEV_AUDIENCE.to_owned())?;
+                let authorizer = bridge::authorizer(dev.issuer(), dev.audience(), true)?;
+                (Some(dev), authorizer)
+            }
+            IssuerMode::External { issuer, audience } => {
+                (None, bridge::authorizer(issuer, audience, false)?)
+            }
+        };
+        let mut warnings = template.warnings;
+        for route in &template.routes {
+            if !options.registry.contains(&route.binary) {
+                warnings.push(format!(
+                    "{}: binary `{}` has no in-process handler (local/src/registry.rs); the route answers 502",
+                    route.route_key(),
+                    route.binary
+                ));
+            }
+            if let Some(spec) = &route.authorizer
+                && (!spec.is_lambda || spec.binary.as_deref() != Some(AUTHORIZER_BINARY))
+            {
+                warnings.push(format!(
+                    "{}: authorizer {} is not the `{AUTHORIZER_BINARY}` Lambda function; the route answers 500",
+                    route.route_key(),
+                    spec.name
+                ));
+            }
+        }
+        let authorizer = Arc::new(authorizer);
+        let gateway = Gateway {
+            table: RouteTable::new(template.routes),
+            registry: options.registry,
+            authorizer: Arc::clone(&authorizer) as Arc<dyn Authorize>,
+            dev_issuer,
+            local_port: address.port(),
+        };
+        Ok(Self {
+            gateway: Arc::new(gateway),
+            authorizer,
+            base_url,
+            issuer: options.issuer,
+            warnings,
+        })
+    }
+
+    /// `http://127.0.0.1:3000`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The embedded issuer's URL, in dev mode.
+    pub fn dev_issuer(&self) -> Option<&str> {
+        self.gateway.dev_issuer.as_ref().map(DevIssuer::issuer)
+    }
+
+    /// Template problems and routes that cannot be served.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Serves until the listener fails. The authorizer's JWKS warm-up runs once the server is
+    /// accepting, since in dev mode the keys come from this very server.
+    pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        let authorizer = Arc::clone(&self.authorizer);
+        tokio::spawn(async move { authorizer.warm_up().await });
+        server::run(self.gateway, listener).await
+    }
+
+    /// What `local-api` prints at start-up: routes, issuer, a curl walkthrough.
+    pub fn banner(&self) -> String {
+        let base = &self.base_url;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Local API on {base} (payload format 2.0, stage $default)"
+        );
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Routes:");
+        for route in self.gateway.table.routes() {
+            let access = if route.is_public() {
+                "public"
+            } else {
+                "protected"
+            };
+            let handler = if self.gateway.registry.contains(&route.binary) {
+                route.binary.clone()
+            } else {
+                format!("{} (no handler: 502)", route.binary)
+            };
+            let _ = writeln!(
+                out,
+                "  {:<7} {:<20} {:<10} -> {handler}",
+                route.method, route.path, access
+            );
+        }
+        for warning in &self.warnings {
+            let _ = writeln!(out, "  warning: {warning}");
+        }
+        let _ = writeln!(out);
+        match &self.gateway.dev_issuer {
+            Some(dev) => {
+                let _ = writeln!(
+                    out,
+                    "Issuer: embedded dev issuer {} (ES256 key generated at start-up, audience {})",
+                    dev.issuer(),
+                    dev.audience()
+                );
+                let _ = writeln!(
+                    out,
+                    "  discovery  {}.well-known/openid-configuration",
+                    dev.issuer()
+                );
+                let _ = writeln!(out, "  jwks       {}", dev.jwks_uri());
+                let _ = writeln!(
+                    out,
+                    "  tokens     POST {} (form or JSON: sub, scope, expires_in, aud)",
+                    dev.token_endpoint()
+                );
+            }
+            None => {
+                let (issuer, audience) = match &self.issuer {
+                    IssuerMode::External { issuer, audience } => {
+                        (issuer.as_str(), audience.as_str())
+                    }
+                    IssuerMode::Dev => ("?", "?"),
+                };
+                let _ = writeln!(
+                    out,
+                    "Issuer: {issuer} (JWT_ISSUER; audience {audience}); the /dev endpoints are off"
+                );
+            }
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Try it:");
+        let fmt = "-w ' [HTTP %{http_code}]\\n'";
+        if let Some(route) = self.gateway.table.routes().iter().find(|r| {
+            !r.is_public() && matches!(r.method.as_str(), "GET" | "ANY") && !r.path.contains('{')
+        }) {
+            let _ = writeln!(
+                out,
+                "  curl -s {fmt} {base}{}    # no token: 401",
+                route.path
+            );
+        }
+        if self.gateway.dev_issuer.is_some() {
+            let _ = writeln!(
+                out,
+                "  TOKEN=$(curl -s -X POST '{base}/dev/token?format=raw' -d sub=alice -d scope=read:shows)"
+            );
+        } else {
+            let _ = writeln!(out, "  TOKEN=<an access token from your issuer>");
+        }
+        for route in self.gateway.table.routes() {
+            if route.path == "$default" {
+                continue;
+            }
+            let path = example_path(&route.path);
+            let method = match route.method.as_str() {
+                "GET" | "ANY" => String::new(),
+                other => format!("-X {other} "),
+            };
+            if route.is_public() {
+                let _ = writeln!(out, "  curl -s {fmt} {method}{base}{path}");
+            } else {
+                let _ = writeln!(
+                    out,
+                    "  curl -s {fmt} {method}-H \"Authorization: Bearer $TOKEN\" {base}{path}"
+                );
+            }
+        }
+        out
+    }
+}
+
+/// `/items/{id}` becomes `/items/example`, for the curl lines.
+fn example_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                "example"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Builds the local API for `listener`'s address and serves on it.
+pub async fn serve(listener: TcpListener, options: Options) -> Result<(), StartError> {
+    let api = LocalApi::new(options, listener.local_addr()?)?;
+    api.serve(listener).await?;
+    Ok(())
+}
