@@ -1,0 +1,114 @@
+//! Warm-path cost: a bare RS256 verification (jsonwebtoken `decode` with a warm `DecodingKey`,
+//! the floor any JWT authorizer pays) against the whole event -> answer path through
+//! `Authorizer::handle`, for each event format, in the same run. Target: the whole path within
+//! 1.5x of the bare verify.
+//!
+//! Keys are served by the testkit's JWKS server on loopback and fetched by `warm_up` before
+//! measuring, so no iteration does I/O. Events are the aws_lambda_events fixtures the integration
+//! tests use; cloning an event is kept out of the measurement (`iter_batched`).
+//!
+//! Run: `cargo bench -p authorizer --bench verify`
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use authorizer::{Authorizer, Config};
+use common::{AUDIENCE, Format};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use jsonwebtoken::{Algorithm, Validation, decode};
+use serde_json::{Value, json};
+use testkit::{JwksServer, TestKey};
+
+fn authorizer_for(idp: &JwksServer, style: &str, runtime: &tokio::runtime::Runtime) -> Authorizer {
+    let issuer = idp.issuer();
+    let config = Config::from_lookup(|key| match key {
+        "JWT_ISSUER" => Some(issuer.clone()),
+        "JWT_AUDIENCE" => Some(AUDIENCE.to_owned()),
+        "AUTHORIZER_RESPONSE_STYLE" => Some(style.to_owned()),
+        _ => None,
+    })
+    .expect("bench configuration");
+    let authorizer = Authorizer::new(config).expect("authorizer");
+    runtime.block_on(authorizer.warm_up());
+    authorizer
+}
+
+fn bench(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let key = TestKey::rsa2048();
+    let idp = JwksServer::start_with(&[&key]);
+    let mut claims = testkit::claims(&idp.issuer(), AUDIENCE, "auth0|5f7c8ec7c33c6c004bbafe82");
+    // A realistic Auth0 access token: a few extra claims, scopes and permissions.
+    claims["exp"] = json!(testkit::now() + 24 * 3600);
+    claims["azp"] = json!("8Q9uxmt3tLbY1yGvT5xm4g3e2Pp8pQkA");
+    claims["scope"] = json!("openid profile email read:shows");
+    claims["permissions"] = json!(["read:shows"]);
+    let token = key.sign(&claims);
+
+    let simple = authorizer_for(&idp, "simple", &runtime);
+    let iam = authorizer_for(&idp, "iam", &runtime);
+    let fetches_after_warm_up = idp.jwks_hits();
+
+    // Bare verification: what jsonwebtoken alone costs with the key already parsed.
+    let decoding_key = key.decoding_key();
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_issuer(&[idp.issuer()]);
+    validation.set_audience(&[AUDIENCE]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+
+    let mut group = c.benchmark_group("authorizer");
+    group.measurement_time(Duration::from_secs(4));
+    group.warm_up_time(Duration::from_secs(1));
+    group.bench_function("bare_rs256_verify", |b| {
+        b.iter(|| {
+            decode::<Value>(black_box(&token), &decoding_key, &validation)
+                .expect("verifies")
+                .claims
+        });
+    });
+
+    let cases = [
+        ("handle/rest_token", Format::RestToken, &simple),
+        ("handle/rest_request", Format::RestRequest, &simple),
+        ("handle/http_v1", Format::HttpV1, &simple),
+        ("handle/http_v2_simple", Format::HttpV2Simple, &simple),
+        ("handle/http_v2_iam", Format::HttpV2Iam, &iam),
+    ];
+    for (name, format, authorizer) in cases {
+        let event = format.bearer(&token);
+        // Check once, outside the measurement, that this is the allow path being measured.
+        let answer = runtime.block_on(authorizer.handle(event.clone()));
+        assert!(
+            common::is_allow(
+                format,
+                &answer.map_err(|e| testkit::InvokeError {
+                    error_type: String::new(),
+                    error_message: e.to_string(),
+                })
+            ),
+            "{name} does not allow"
+        );
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || event.clone(),
+                |event| runtime.block_on(authorizer.handle(event)),
+                BatchSize::SmallInput,
+            );
+        });
+    }
+    group.finish();
+    assert_eq!(
+        idp.jwks_hits(),
+        fetches_after_warm_up,
+        "the warm path fetched keys during the measurement"
+    );
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
