@@ -140,6 +140,14 @@ impl TokenRoute {
         )?;
 
         let names: Vec<&str> = grants.iter().map(|g| g.key()).collect();
+        if names.contains(&"voice") && !is_voice_safe(identity) {
+            // Twilio Voice only routes calls to identities of letters, digits and `_`.
+            warn!(
+                route = ROUTE,
+                reason = "identity_not_voice_safe",
+                "voice grant issued for an identity with characters Twilio Voice rejects"
+            );
+        }
         let mut token = AccessToken::new(
             config.account_sid.as_str(),
             config.api_key_sid.as_str(),
@@ -174,5 +182,25 @@ impl TokenRoute {
                     .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
                 Ok(response)
             }))
+    }
+}
+
+/// Whether Twilio Voice accepts `identity` (letters, digits, underscore).
+fn is_voice_safe(identity: &str) -> bool {
+    identity
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn voice_safe_identities_are_alphanumeric_or_underscore() {
+        assert!(is_voice_safe("alice_01"));
+        assert!(!is_voice_safe("auth0|65f1"));
+        assert!(!is_voice_safe("9a8b7c6d-5e4f"));
+        assert!(!is_voice_safe("zoë"));
     }
 }
