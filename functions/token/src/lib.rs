@@ -12,4 +12,4 @@ mod selection;
 
 pub use config::{ConfigError, TokenConfig};
 pub use error::TokenError;
-pub use route::{ROUTE, TokenRoute};
+pub use route::{HandlerFuture, ROUTE, TokenRoute};

@@ -1,5 +1,9 @@
 //! `GET /token`: a Twilio Access Token for the signed-in caller.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
 use lambda_http::http::header::CACHE_CONTROL;
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
@@ -14,6 +18,9 @@ use crate::selection::{Query, select};
 
 /// The route's path, for logs.
 pub const ROUTE: &str = "/token";
+
+/// The future of [`TokenRoute::into_handler`]'s function.
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Error>> + Send>>;
 
 /// The token route with its configuration, parsed once at start-up.
 #[derive(Debug)]
@@ -86,6 +93,16 @@ impl TokenRoute {
     /// Whether the route can mint tokens.
     pub fn is_ready(&self) -> bool {
         matches!(self.state, State::Ready(_))
+    }
+
+    /// This route as a `'static` handler function, for in-process routers
+    /// such as the local API: `registry.with("token", route.into_handler())`.
+    pub fn into_handler(self) -> impl Fn(Request) -> HandlerFuture + Clone + Send + Sync + 'static {
+        let route = Arc::new(self);
+        move |req| {
+            let route = Arc::clone(&route);
+            Box::pin(async move { route.handle(req).await })
+        }
     }
 
     /// Answers one request (never `Err`: every failure is a response).

@@ -251,3 +251,18 @@ async fn identity_comes_from_any_authorizer_shape() {
         );
     }
 }
+
+#[tokio::test]
+async fn into_handler_serves_the_same_route() {
+    let vars = env(&[]);
+    let handler = route(&vars).into_handler();
+    let response = handler(lambda_authorizer_request("grants=sync"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let (_, claims) = verified(body(&response)["token"].as_str().unwrap());
+    assert_eq!(
+        claims["grants"],
+        json!({"identity": "auth0|bob", "data_sync": {"service_sid": SYNC}})
+    );
+}
