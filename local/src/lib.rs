@@ -258,14 +258,33 @@ impl LocalApi {
         let _ = writeln!(out);
         let _ = writeln!(out, "Try it:");
         let fmt = "-w ' [HTTP %{http_code}]\\n'";
-        if let Some(route) = self.gateway.table.routes().iter().find(|r| {
-            !r.is_public() && matches!(r.method.as_str(), "GET" | "ANY") && !r.path.contains('{')
-        }) {
-            let _ = writeln!(
-                out,
-                "  curl -s {fmt} {base}{}    # no token: 401",
-                route.path
-            );
+        let curl = |route: &template::RouteSpec, token: bool| {
+            let method = match route.method.as_str() {
+                "GET" | "ANY" => String::new(),
+                other => format!("-X {other} "),
+            };
+            let auth = if token {
+                "-H \"Authorization: Bearer $TOKEN\" "
+            } else {
+                ""
+            };
+            format!(
+                "  curl -s {fmt} {method}{auth}{base}{}",
+                example_path(&route.path)
+            )
+        };
+        let routes: Vec<_> = self
+            .gateway
+            .table
+            .routes()
+            .iter()
+            .filter(|r| r.path != "$default")
+            .collect();
+        for route in routes.iter().filter(|r| r.is_public()) {
+            let _ = writeln!(out, "{}", curl(route, false));
+        }
+        if let Some(route) = routes.iter().find(|r| !r.is_public()) {
+            let _ = writeln!(out, "{}    # no token: 401", curl(route, false));
         }
         if self.gateway.dev_issuer.is_some() {
             let _ = writeln!(
@@ -275,23 +294,8 @@ impl LocalApi {
         } else {
             let _ = writeln!(out, "  TOKEN=<an access token from your issuer>");
         }
-        for route in self.gateway.table.routes() {
-            if route.path == "$default" {
-                continue;
-            }
-            let path = example_path(&route.path);
-            let method = match route.method.as_str() {
-                "GET" | "ANY" => String::new(),
-                other => format!("-X {other} "),
-            };
-            if route.is_public() {
-                let _ = writeln!(out, "  curl -s {fmt} {method}{base}{path}");
-            } else {
-                let _ = writeln!(
-                    out,
-                    "  curl -s {fmt} {method}-H \"Authorization: Bearer $TOKEN\" {base}{path}"
-                );
-            }
+        for route in routes.iter().filter(|r| !r.is_public()) {
+            let _ = writeln!(out, "{}", curl(route, true));
         }
         out
     }

@@ -33,6 +33,14 @@ impl Registry {
             .with("private", private::handler)
             .with("me", me::handler)
             .with("shows", shows::handler)
+            .with("token", {
+                // Configuration parsed once, as in the Lambda's init phase.
+                let route = Arc::new(token::TokenRoute::from_env());
+                move |request| {
+                    let route = Arc::clone(&route);
+                    async move { route.handle(request).await }
+                }
+            })
     }
 
     /// Registers `handler` for the binary `binary`.

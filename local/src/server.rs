@@ -81,7 +81,7 @@ async fn access_log(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed_ms = format!("{:.3}", started.elapsed().as_secs_f64() * 1000.0);
     let status = response.status().as_u16();
     let note = response.extensions_mut().remove::<AccessNote>();
     let (route, decision, sub, request_id, detail) = match &note {
@@ -95,9 +95,9 @@ async fn access_log(request: Request, next: Next) -> Response {
         None => ("-", "dev_issuer", "-", "-", ""),
     };
     if status >= 500 {
-        warn!(%method, path, status, decision, route, sub, request_id, elapsed_ms, detail, "request");
+        warn!(%method, path, status, decision, route, sub, request_id, %elapsed_ms, detail, "request");
     } else {
-        info!(%method, path, status, decision, route, sub, request_id, elapsed_ms, "request");
+        info!(%method, path, status, decision, route, sub, request_id, %elapsed_ms, "request");
     }
     response
 }

@@ -456,3 +456,21 @@ async fn external_issuer_mode_verifies_that_issuers_tokens_and_turns_dev_endpoin
     let foreign = dev_token(&stranger, &[("sub", "dave")]).await;
     assert_denied(&api_base, &format!("Bearer {foreign}")).await;
 }
+
+#[tokio::test]
+async fn every_route_of_the_repository_template_has_an_in_process_handler() {
+    let api = local_api::LocalApi::new(
+        Options::new(repository_template()),
+        "127.0.0.1:3000".parse().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(api.warnings(), &[] as &[String]);
+    let banner = api.banner();
+    for route in ["/public", "/private", "/me", "/shows", "/token"] {
+        assert!(
+            banner.contains(&format!("http://127.0.0.1:3000{route}\n")),
+            "{route}: {banner}"
+        );
+    }
+    assert!(!banner.contains("no handler"), "{banner}");
+}
