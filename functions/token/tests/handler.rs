@@ -266,3 +266,20 @@ async fn into_handler_serves_the_same_route() {
         json!({"identity": "auth0|bob", "data_sync": {"service_sid": SYNC}})
     );
 }
+
+/// The sample event shipped in `events/` (for `cargo lambda invoke` / `sam local invoke`) works.
+#[tokio::test]
+async fn sample_event_gets_a_video_token_for_its_room() {
+    let event: Value = serde_json::from_str(include_str!("../../../events/token.json")).unwrap();
+    let vars = env(&[("TWILIO_VIDEO_ROOMS", "standup")]);
+    let response = call(&route(&vars), fixtures::request(&event)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = body(&response);
+    assert_eq!(body["identity"], "auth0|65f1c2d3e4a5b6c7d8e9f0a1");
+    let (_, claims) = verified(body["token"].as_str().unwrap());
+    assert_eq!(claims["grants"]["video"], json!({"room": "standup"}));
+    assert_eq!(claims["grants"].as_object().unwrap().len(), 2);
+
+    let unconfigured = call(&route(&HashMap::new()), fixtures::request(&event)).await;
+    assert_eq!(unconfigured.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
