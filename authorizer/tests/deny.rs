@@ -427,3 +427,40 @@ fn missing_token_wrong_scheme_and_two_tokens_are_denied() {
     );
     harness.assert_no_token_logged();
 }
+
+#[test]
+fn symmetric_and_encryption_keys_in_the_jwks_are_never_used() {
+    let good = TestKey::ec_p256();
+    let enc = TestKey::rsa2048().with_kid("enc-key");
+    let mut enc_jwk = enc.jwk();
+    enc_jwk["use"] = json!("enc");
+    enc_jwk["alg"] = json!("RSA-OAEP");
+    let secret = b"a-public-jwks-is-public";
+    let harness = Harness::start(&[], &[]);
+    harness.idp.set_jwks(json!({ "keys": [
+        { "kty": "oct", "kid": "sym", "alg": "HS256", "k": testkit::keys::b64url(secret) },
+        enc_jwk,
+        { "kty": "RSA", "kid": "broken", "n": "!!", "e": "AQAB" },
+        { "kty": "EC", "kid": "bad-curve", "crv": "P-192", "x": "AA", "y": "AA" },
+        { "kty": "whatever", "kid": "odd" },
+        42,
+        "not a key",
+        good.jwk(),
+    ]}));
+    let claims = harness.claims("mallory");
+    // A published symmetric key is no secret: an HS256 token under it must not pass.
+    let hs = forge::hmac_signed(
+        "HS256",
+        secret,
+        &json!({"kid": "sym", "typ": "JWT"}),
+        &claims,
+    );
+    denied_everywhere(&harness, &hs, "HS256 with a JWKS oct key");
+    let rs = enc.clone().with_alg("RS256").sign(&claims);
+    denied_everywhere(&harness, &rs, "signature by a key published for encryption");
+    // Unusable entries are skipped, not fatal: the good key still works.
+    let token = harness.token(&good, &harness.claims("u"));
+    for format in Format::SIMPLE_PROCESS {
+        assert_allowed(format, harness.call(format, &token), "u");
+    }
+}
