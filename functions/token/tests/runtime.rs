@@ -142,3 +142,22 @@ fn token_survives_malformed_events() {
         503,
     );
 }
+
+#[test]
+fn voice_grant_for_a_voice_unsafe_identity_is_issued_with_a_warning() {
+    let mut env = configured();
+    env.push(("TWILIO_VOICE_INCOMING_ALLOW", "true"));
+    let runtime = start(&env);
+    let answer = call(&runtime, &token_event("grants=voice"));
+    assert_eq!(answer.status, 200, "{}", runtime.logs());
+    let token = answer.json()["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        claims(&token)["grants"]["voice"],
+        json!({"incoming": {"allow": true}})
+    );
+    let warned = support::request_log_lines(&runtime).iter().any(|line| {
+        line["fields"]["reason"] == "identity_not_voice_safe" && line["level"] == "WARN"
+    });
+    assert!(warned, "{}", runtime.logs());
+    assert_no_secrets_in_logs(&runtime, Some(&token));
+}
