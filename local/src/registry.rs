@@ -33,14 +33,8 @@ impl Registry {
             .with("private", private::handler)
             .with("me", me::handler)
             .with("shows", shows::handler)
-            .with("token", {
-                // Configuration parsed once, as in the Lambda's init phase.
-                let route = Arc::new(token::TokenRoute::from_env());
-                move |request| {
-                    let route = Arc::clone(&route);
-                    async move { route.handle(request).await }
-                }
-            })
+            // Configuration parsed once, as in the Lambda's init phase.
+            .with("token", token::TokenRoute::from_env().into_handler())
     }
 
     /// Registers `handler` for the binary `binary`.
