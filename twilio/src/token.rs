@@ -282,8 +282,8 @@ impl AccessToken {
     fn validate(&self) -> Result<(), AccessTokenError> {
         // Same checks, same order as twilio-node's constructor.
         for (name, value) in [
-            ("accountSid", self.account_sid.as_str()),
-            ("keySid", self.key_sid.as_str()),
+            ("account_sid", self.account_sid.as_str()),
+            ("key_sid", self.key_sid.as_str()),
             ("secret", self.secret.expose()),
             ("identity", self.identity.as_str()),
         ] {
@@ -633,8 +633,8 @@ mod tests {
     #[test]
     fn missing_inputs_are_named() {
         let cases = [
-            (AccessToken::new("", KEY, SECRET, "a"), "accountSid"),
-            (AccessToken::new(ACCOUNT, "", SECRET, "a"), "keySid"),
+            (AccessToken::new("", KEY, SECRET, "a"), "account_sid"),
+            (AccessToken::new(ACCOUNT, "", SECRET, "a"), "key_sid"),
             (AccessToken::new(ACCOUNT, KEY, "", "a"), "secret"),
             (AccessToken::new(ACCOUNT, KEY, SECRET, ""), "identity"),
         ];

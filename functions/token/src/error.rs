@@ -18,7 +18,9 @@ pub enum TokenError {
     #[error("Twilio access tokens are not configured on this deployment")]
     NotConfigured,
     /// The Twilio configuration is invalid (details in the start-up log).
-    #[error("the Twilio configuration is invalid")]
+    #[error(
+        "the Twilio configuration of this deployment is invalid; its start-up log names the variable to fix"
+    )]
     Misconfigured(#[source] ConfigError),
     /// `grants=` named a grant this route does not know.
     #[error("unknown grant {0:?}: use voice, video, chat (or conversations), sync")]
