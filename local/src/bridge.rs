@@ -1,5 +1,6 @@
 //! The workspace's authorizer library, running in process exactly as the Lambda binary runs it.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -27,18 +28,22 @@ impl Authorize for authorizer::Authorizer {
 }
 
 /// The authorizer for `issuer`/`audience`. Its other settings (leeway, response style, timeouts)
-/// come from the environment, as in the Lambda function; with `discover` the JWKS location is
+/// come from `settings`, else the environment, as in the Lambda function; with `discover` the JWKS location is
 /// always discovered from the issuer (the dev issuer), ignoring `JWKS_URI`.
 pub(crate) fn authorizer(
     issuer: &str,
     audience: &str,
     discover: bool,
+    settings: &BTreeMap<String, String>,
 ) -> Result<authorizer::Authorizer, authorizer::ConfigError> {
     let config = authorizer::Config::from_lookup(|name: &str| match name {
         "JWT_ISSUER" => Some(issuer.to_owned()),
         "JWT_AUDIENCE" => Some(audience.to_owned()),
         "JWKS_URI" | "COGNITO_TOKEN_USE" if discover => None,
-        other => std::env::var(other).ok(),
+        other => settings
+            .get(other)
+            .cloned()
+            .or_else(|| std::env::var(other).ok()),
     })?;
     authorizer::Authorizer::new(config)
 }

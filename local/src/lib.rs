@@ -20,6 +20,7 @@ pub mod routes;
 mod server;
 pub mod template;
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -72,6 +73,9 @@ pub struct Options {
     pub issuer: IssuerMode,
     /// In-process handlers by binary name.
     pub registry: Registry,
+    /// Authorizer settings (`AUTHORIZER_RESPONSE_STYLE`, `JWT_LEEWAY_SECONDS`, ...) that take
+    /// precedence over the process environment. Empty by default.
+    pub authorizer_settings: BTreeMap<String, String>,
 }
 
 impl Options {
@@ -81,6 +85,7 @@ impl Options {
             template: template.into(),
             issuer: IssuerMode::Dev,
             registry: Registry::builtin(),
+            authorizer_settings: BTreeMap::new(),
         }
     }
 }
@@ -125,12 +130,18 @@ impl LocalApi {
                 // Loopback http is what the authorizer accepts for a non-https issuer.
                 let issuer = format!("http://127.0.0.1:{}/", address.port());
                 let dev = DevIssuer::generate(issuer, DEV_AUDIENCE.to_owned())?;
-                let authorizer = bridge::authorizer(dev.issuer(), dev.audience(), true)?;
+                let authorizer = bridge::authorizer(
+                    dev.issuer(),
+                    dev.audience(),
+                    true,
+                    &options.authorizer_settings,
+                )?;
                 (Some(dev), authorizer)
             }
-            IssuerMode::External { issuer, audience } => {
-                (None, bridge::authorizer(issuer, audience, false)?)
-            }
+            IssuerMode::External { issuer, audience } => (
+                None,
+                bridge::authorizer(issuer, audience, false, &options.authorizer_settings)?,
+            ),
         };
         let mut warnings = template.warnings;
         for route in &template.routes {

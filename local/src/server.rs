@@ -90,9 +90,9 @@ async fn access_log(request: Request, next: Next) -> Response {
             n.decision,
             n.sub.as_deref().unwrap_or("-"),
             n.request_id.as_str(),
-            n.detail.as_deref().unwrap_or(""),
+            n.detail.as_deref(),
         ),
-        None => ("-", "dev_issuer", "-", "-", ""),
+        None => ("-", "dev_issuer", "-", "-", None),
     };
     if status >= 500 {
         warn!(%method, path, status, decision, route, sub, request_id, %elapsed_ms, detail, "request");

@@ -474,3 +474,28 @@ async fn every_route_of_the_repository_template_has_an_in_process_handler() {
     }
     assert!(!banner.contains("no handler"), "{banner}");
 }
+
+#[tokio::test]
+async fn iam_policy_answers_are_read_like_api_gateway() {
+    // AUTHORIZER_RESPONSE_STYLE=iam: the authorizer answers payload 2.0 events with an IAM
+    // policy, and the local API evaluates it against the route's ARN.
+    let mut options = Options::new(repository_template());
+    options
+        .authorizer_settings
+        .insert("AUTHORIZER_RESPONSE_STYLE".to_owned(), "iam".to_owned());
+    let base = start(options).await;
+    let token = dev_token(&base, &[("sub", "erin"), ("scope", "read:shows")]).await;
+    let (status, body) = get(&base, "/private", Some(&format!("Bearer {token}"))).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "Hello erin!"));
+    let (status, body) = get(&base, "/me", Some(&format!("Bearer {token}"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        json_body(&body)["claims"]["scope"],
+        "read:shows",
+        "context reaches the handler"
+    );
+    let expired = dev_token(&base, &[("sub", "erin"), ("expires_in", "-60")]).await;
+    let (status, _) = get(&base, "/private", Some(&format!("Bearer {expired}"))).await;
+    // The authorizer answers a Deny policy for the route: 403, like an explicit deny on AWS.
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
