@@ -7,7 +7,14 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use serde_json::Value;
 use url::{Host, Url};
+
+use crate::alg::Alg;
+use crate::claims::ClaimMapping;
+use crate::config_file::parse_document;
+use crate::rules::{PathRules, RouteScope};
+use crate::token::TokenSource;
 
 /// Default values, in one place.
 pub mod defaults {
@@ -41,6 +48,23 @@ pub struct Config {
     pub jwks: JwksSettings,
     /// Answer shape for HTTP API payload 2.0 events. Default [`ResponseStyle::Simple`].
     pub response_style: ResponseStyle,
+    /// Where tokens are looked for, in order. Default: `Authorization: Bearer`.
+    pub token_sources: Vec<TokenSource>,
+    /// Which paths need a token. Default: all.
+    pub path_rules: PathRules,
+    /// Which claims reach the context, under which names. Default: all, unchanged.
+    pub claim_mapping: ClaimMapping,
+    /// Scopes required per route. Default: none.
+    pub route_scopes: Vec<RouteScope>,
+}
+
+impl Config {
+    /// Whether the decision for a token can differ between routes of the stage (path rules
+    /// or required scopes). Then allows name only the requested route, so API Gateway's
+    /// authorizer cache cannot carry one route's decision over to another.
+    pub fn decisions_depend_on_route(&self) -> bool {
+        self.path_rules != PathRules::ProtectAll || !self.route_scopes.is_empty()
+    }
 }
 
 /// One trusted token issuer.
@@ -55,6 +79,45 @@ pub struct IssuerConfig {
     pub jwks_uri: Option<Url>,
     /// Cognito rules, present when the issuer is a Cognito user pool.
     pub cognito: Option<CognitoRules>,
+    /// A JWKS given in configuration (validated at start-up): used instead of fetching.
+    pub jwks_inline: Option<Value>,
+    /// Shared secrets for HS256/384/512 tokens, each under its own `kid`. They live apart from
+    /// the JWKS keys: an HMAC token is only ever checked against these, and a JWKS never
+    /// provides an HMAC key. An issuer with secrets and no `jwks_uri`/`jwks` fetches no keys.
+    pub hmac_keys: Vec<HmacKey>,
+}
+
+/// A shared secret for HMAC-signed tokens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HmacKey {
+    /// The `kid` tokens signed with it carry.
+    pub kid: String,
+    /// The one algorithm it verifies.
+    pub alg: Alg,
+    /// The secret.
+    pub secret: Secret,
+}
+
+/// Secret bytes; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    /// Wraps secret bytes.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// The bytes.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret([redacted; {} bytes])", self.0.len())
+    }
 }
 
 /// Rules specific to Amazon Cognito user pools.
@@ -158,32 +221,41 @@ impl Config {
                 .filter(|v| !v.is_empty())
         };
 
-        let issuer = get("JWT_ISSUER").ok_or_else(|| {
-            ConfigError::new(
-                "JWT_ISSUER",
-                "not set: set it to your identity provider's issuer, exactly as tokens carry it in `iss` \
-                 (Auth0: https://<tenant>.auth0.com/ with the trailing slash; Cognito: \
-                 https://cognito-idp.<region>.amazonaws.com/<user pool id>)",
-            )
-        })?;
-        let audience = get("JWT_AUDIENCE").ok_or_else(|| {
-            ConfigError::new(
-                "JWT_AUDIENCE",
-                "not set: set it to the accepted audience(s), comma-separated (Auth0: the API identifier; \
-                 Cognito: the app client id(s))",
-            )
-        })?;
-        let issuer = parse_issuer(
-            "JWT_ISSUER",
-            &issuer,
-            "JWT_AUDIENCE",
-            &audience,
-            get("JWKS_URI").as_deref().map(|u| ("JWKS_URI", u)),
-            get("COGNITO_TOKEN_USE")
-                .as_deref()
-                .map(|u| ("COGNITO_TOKEN_USE", u)),
-        )?;
+        let document = match (get("AUTHORIZER_CONFIG"), get("AUTHORIZER_CONFIG_FILE")) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::new(
+                    "AUTHORIZER_CONFIG",
+                    "and AUTHORIZER_CONFIG_FILE are both set: keep one",
+                ));
+            }
+            (Some(text), None) => Some(parse_document("AUTHORIZER_CONFIG", &text, &lookup)?),
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    ConfigError::new(
+                        "AUTHORIZER_CONFIG_FILE",
+                        format!("cannot read {path:?}: {e}"),
+                    )
+                })?;
+                Some(parse_document("AUTHORIZER_CONFIG_FILE", &text, &lookup)?)
+            }
+            (None, None) => None,
+        };
+        let mut document = document.unwrap_or_default();
 
+        let issuers = match document.issuers.take() {
+            Some(issuers) => {
+                for var in ["JWT_ISSUER", "JWT_AUDIENCE", "JWKS_URI"] {
+                    if get(var).is_some() {
+                        return Err(ConfigError::new(
+                            var,
+                            "is set, but the configuration document lists `issuers`: configure issuers in one place",
+                        ));
+                    }
+                }
+                issuers
+            }
+            None => vec![issuer_from_env(&get)?],
+        };
         let leeway = match get("JWT_LEEWAY_SECONDS") {
             None => defaults::LEEWAY,
             Some(v) => {
@@ -229,12 +301,45 @@ impl Config {
         };
 
         Ok(Config {
-            issuers: vec![issuer],
+            issuers,
             leeway,
             jwks,
             response_style,
+            token_sources: document.token_sources.unwrap_or_else(TokenSource::defaults),
+            path_rules: document.path_rules,
+            claim_mapping: document.claim_mapping,
+            route_scopes: document.route_scopes,
         })
     }
+}
+
+/// The single issuer of `JWT_ISSUER`, `JWT_AUDIENCE`, `JWKS_URI`, `COGNITO_TOKEN_USE`.
+fn issuer_from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<IssuerConfig, ConfigError> {
+    let issuer = get("JWT_ISSUER").ok_or_else(|| {
+        ConfigError::new(
+            "JWT_ISSUER",
+            "not set: set it to your identity provider's issuer, exactly as tokens carry it in `iss` \
+             (Auth0: https://<tenant>.auth0.com/ with the trailing slash; Cognito: \
+             https://cognito-idp.<region>.amazonaws.com/<user pool id>), or list issuers in AUTHORIZER_CONFIG",
+        )
+    })?;
+    let audience = get("JWT_AUDIENCE").ok_or_else(|| {
+        ConfigError::new(
+            "JWT_AUDIENCE",
+            "not set: set it to the accepted audience(s), comma-separated (Auth0: the API identifier; \
+             Cognito: the app client id(s))",
+        )
+    })?;
+    parse_issuer(
+        "JWT_ISSUER",
+        &issuer,
+        "JWT_AUDIENCE",
+        &audience,
+        get("JWKS_URI").as_deref().map(|u| ("JWKS_URI", u)),
+        get("COGNITO_TOKEN_USE")
+            .as_deref()
+            .map(|u| ("COGNITO_TOKEN_USE", u)),
+    )
 }
 
 /// Builds one issuer's configuration; `*_var` names are used in error messages.
@@ -271,6 +376,8 @@ pub(crate) fn parse_issuer(
         audiences,
         jwks_uri,
         cognito,
+        jwks_inline: None,
+        hmac_keys: Vec::new(),
     })
 }
 

@@ -6,11 +6,14 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 use tracing::{error, info, warn};
 
-use crate::config::{Config, ConfigError, ResponseStyle};
+use crate::alg::AlgSet;
+use crate::claims::ClaimMapping;
+use crate::config::{Config, ConfigError, IssuerConfig, ResponseStyle};
 use crate::error::Reason;
-use crate::jwks::{self, JwksCache, KeySource};
-use crate::policy;
-use crate::token::{self, EventKind};
+use crate::jwks::{self, JwksCache, KeyMaterial, KeySet, KeySource, VerifyKey, parse_jwks_value};
+use crate::policy::{self, Grant};
+use crate::rules::{self, PathRules, RouteScope};
+use crate::token::{self, EventKind, TokenSource};
 use crate::verify::{IssuerVerifier, TokenFacts, Verifier};
 
 pub use crate::error::HandlerError;
@@ -18,11 +21,19 @@ pub use crate::error::HandlerError;
 /// Longest header value (`kid`, `alg`) copied into a log line: they are attacker-chosen.
 const MAX_LOGGED_HEADER_VALUE: usize = 64;
 
+/// `principalId` of a caller let through a public path without a valid token.
+const ANONYMOUS: &str = "anonymous";
+
 /// The Lambda authorizer, built once at start-up and shared by every invocation.
 #[derive(Debug)]
 pub struct Authorizer {
     verifier: Verifier,
     style: ResponseStyle,
+    token_sources: Vec<TokenSource>,
+    path_rules: PathRules,
+    route_scopes: Vec<RouteScope>,
+    claim_mapping: ClaimMapping,
+    grant: Grant,
 }
 
 impl Authorizer {
@@ -33,31 +44,37 @@ impl Authorizer {
         let fresh = moka::future::Cache::builder()
             .time_to_live(config.jwks.cache_ttl)
             .build();
-        let issuers = config
-            .issuers
-            .into_iter()
-            .enumerate()
-            .map(|(slot, issuer)| {
-                let source = KeySource::Remote {
-                    jwks_uri: issuer.jwks_uri.clone(),
-                };
-                let keys = JwksCache::new(
-                    issuer.issuer.clone(),
-                    source,
-                    client.clone(),
-                    config.jwks,
-                    fresh.clone(),
-                    slot,
-                );
-                IssuerVerifier {
-                    config: issuer,
-                    keys: Arc::new(keys),
-                }
-            })
-            .collect();
+        let grant = if config.decisions_depend_on_route() {
+            Grant::Route
+        } else {
+            Grant::Stage
+        };
+        let mut issuers = Vec::with_capacity(config.issuers.len());
+        for (slot, issuer) in config.issuers.into_iter().enumerate() {
+            let source = key_source(&issuer)?;
+            let hmac = hmac_keys(&issuer);
+            let keys = JwksCache::new(
+                issuer.issuer.clone(),
+                source,
+                client.clone(),
+                config.jwks,
+                fresh.clone(),
+                slot,
+            );
+            issuers.push(IssuerVerifier {
+                config: issuer,
+                keys: Arc::new(keys),
+                hmac,
+            });
+        }
         Ok(Authorizer {
             verifier: Verifier::new(issuers, config.leeway.as_secs()),
             style: config.response_style,
+            token_sources: config.token_sources,
+            path_rules: config.path_rules,
+            route_scopes: config.route_scopes,
+            claim_mapping: config.claim_mapping,
+            grant,
         })
     }
 
@@ -89,45 +106,117 @@ impl Authorizer {
             }
         };
         let arn = token::resource_arn(&event, kind);
+        let route = match self.grant {
+            Grant::Route => arn.and_then(rules::route_of),
+            Grant::Stage => None,
+        };
+        let public = self.path_rules.is_public(route.as_ref());
         let mut facts = TokenFacts::default();
-        let verified = match token::extract_token(&event, kind) {
+        let verified = match token::extract_token(&event, kind, &self.token_sources) {
             Ok(token) => self.verifier.verify(token, unix_now(), &mut facts).await,
             Err(reason) => Err(reason),
         };
         let kid = facts.kid.as_deref().map(loggable);
         let alg = facts.alg.as_deref().map(loggable);
-        match verified {
-            Ok(caller) => {
-                let context = policy::context_from_claims(&caller.claims);
-                let answer = policy::allow(kind, self.style, arn, &caller.sub, context);
-                match &answer {
-                    Ok(_) => info!(
-                        decision = "allow",
-                        event = kind.as_str(),
-                        sub = %caller.sub,
-                        kid,
-                        alg,
-                        elapsed_us = elapsed_us(started),
-                        "authorized"
-                    ),
-                    Err(err) => error!(
-                        decision = "error",
-                        reason = err.reason().as_str(),
-                        event = kind.as_str(),
-                        error = %err,
-                        elapsed_us = elapsed_us(started),
-                        "valid token but the event cannot be answered"
-                    ),
-                }
-                answer
+        let caller = match verified {
+            Ok(caller) => caller,
+            Err(reason) if public => {
+                // A public path lets the request through; without a valid token it carries no claims.
+                let answer = policy::allow(
+                    kind,
+                    self.style,
+                    arn,
+                    ANONYMOUS,
+                    serde_json::Map::new(),
+                    Grant::Route,
+                );
+                info!(
+                    decision = "allow",
+                    reason = "public_path",
+                    token = reason.as_str(),
+                    event = kind.as_str(),
+                    elapsed_us = elapsed_us(started),
+                    "public path"
+                );
+                return answer;
             }
             Err(reason) => {
                 let answer = policy::answer_denial(Some(kind), self.style, arn, reason);
                 log_denial(kind, reason, kid, alg, started);
-                answer
+                return answer;
             }
+        };
+        let context = self.claim_mapping.context(&caller.claims);
+        if !public
+            && !rules::has_required_scopes(&self.route_scopes, route.as_ref(), &caller.claims)
+        {
+            let answer = policy::forbid(kind, self.style, arn, &caller.sub, context);
+            info!(
+                decision = "deny",
+                reason = Reason::InsufficientScope.as_str(),
+                event = kind.as_str(),
+                sub = %caller.sub,
+                kid,
+                alg,
+                elapsed_us = elapsed_us(started),
+                "denied"
+            );
+            return answer;
         }
+        let answer = policy::allow(kind, self.style, arn, &caller.sub, context, self.grant);
+        match &answer {
+            Ok(_) => info!(
+                decision = "allow",
+                event = kind.as_str(),
+                sub = %caller.sub,
+                kid,
+                alg,
+                elapsed_us = elapsed_us(started),
+                "authorized"
+            ),
+            Err(err) => error!(
+                decision = "error",
+                reason = err.reason().as_str(),
+                event = kind.as_str(),
+                error = %err,
+                elapsed_us = elapsed_us(started),
+                "valid token but the event cannot be answered"
+            ),
+        }
+        answer
     }
+}
+
+/// Where an issuer's public keys come from.
+fn key_source(issuer: &IssuerConfig) -> Result<KeySource, ConfigError> {
+    if let Some(jwks) = &issuer.jwks_inline {
+        let set =
+            parse_jwks_value(jwks).map_err(|e| ConfigError::new("inline jwks", e.to_string()))?;
+        return Ok(KeySource::Inline(Arc::new(set)));
+    }
+    if issuer.jwks_uri.is_none() && !issuer.hmac_keys.is_empty() {
+        return Ok(KeySource::None);
+    }
+    Ok(KeySource::Remote {
+        jwks_uri: issuer.jwks_uri.clone(),
+    })
+}
+
+/// The issuer's HMAC secrets as verification keys, each pinned to its algorithm.
+fn hmac_keys(issuer: &IssuerConfig) -> KeySet {
+    KeySet::new(
+        issuer
+            .hmac_keys
+            .iter()
+            .map(|k| VerifyKey {
+                kid: Some(k.kid.clone()),
+                algs: AlgSet::single(k.alg),
+                material: KeyMaterial::Jwt(jsonwebtoken::DecodingKey::from_secret(
+                    k.secret.expose(),
+                )),
+            })
+            .collect(),
+    )
 }
 
 fn log_denial(

@@ -377,6 +377,8 @@ pub enum KeySource {
     },
     /// Keys given in configuration: never fetched.
     Inline(Arc<KeySet>),
+    /// No public keys (an issuer with HMAC secrets only): nothing to fetch.
+    None,
 }
 
 #[derive(Debug, Default)]
@@ -449,6 +451,7 @@ impl JwksCache {
     pub async fn key_for(&self, kid: Option<&str>, alg: Alg) -> KeyOutcome {
         let set = match &self.source {
             KeySource::Inline(set) => return outcome(set.find(kid, alg)),
+            KeySource::None => return KeyOutcome::AlgNotAllowed,
             KeySource::Remote { .. } => self.fresh.get(&self.slot).await,
         };
         if let Some(set) = set {

@@ -12,12 +12,15 @@
 //! ```
 
 pub mod alg;
+pub mod claims;
 pub mod config;
+mod config_file;
 pub mod error;
 pub mod es512;
 pub mod handler;
 pub mod jwks;
 pub mod policy;
+pub mod rules;
 pub mod token;
 pub mod verify;
 

@@ -52,20 +52,19 @@ pub fn stage_wide_resource(arn: &str) -> Option<String> {
     ))
 }
 
-/// The authorizer context: API Gateway accepts only strings, numbers and booleans as values,
-/// so arrays and objects travel as JSON strings; `null`s are left out. `scope` stays the
-/// original space-separated string.
+/// The authorizer context with the default claim mapping (every claim, flattened); see
+/// [`crate::claims::ClaimMapping`].
 pub fn context_from_claims(claims: &Map<String, Value>) -> Map<String, Value> {
-    let mut context = Map::new();
-    for (name, value) in claims {
-        let value = match value {
-            Value::Null => continue,
-            Value::String(_) | Value::Number(_) | Value::Bool(_) => value.clone(),
-            Value::Array(_) | Value::Object(_) => Value::String(value.to_string()),
-        };
-        context.insert(name.clone(), value);
-    }
-    context
+    crate::claims::ClaimMapping::default().context(claims)
+}
+
+/// How much of the API an allow covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grant {
+    /// The whole stage: the decision does not depend on the route.
+    Stage,
+    /// Only the requested route: path rules or required scopes make decisions route-specific.
+    Route,
 }
 
 fn policy(principal_id: &str, effect: &str, resource: &str, context: Map<String, Value>) -> Value {
@@ -94,6 +93,7 @@ pub fn allow(
     arn: Option<&str>,
     sub: &str,
     context: Map<String, Value>,
+    grant: Grant,
 ) -> Result<Value, HandlerError> {
     if !uses_policy(kind, style) {
         return Ok(json!({"isAuthorized": true, "context": context}));
@@ -102,7 +102,10 @@ pub fn allow(
         "no methodArn/routeArn to grant access to",
     ))?;
     // An ARN of unexpected shape is granted as given: narrower, never wider.
-    let resource = stage_wide_resource(arn).unwrap_or_else(|| arn.to_owned());
+    let resource = match grant {
+        Grant::Stage => stage_wide_resource(arn).unwrap_or_else(|| arn.to_owned()),
+        Grant::Route => arn.to_owned(),
+    };
     Ok(policy(sub, "Allow", &resource, context))
 }
 
@@ -223,6 +226,7 @@ mod tests {
             Some("arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/shows"),
             "u1",
             context,
+            Grant::Stage,
         )
         .unwrap();
         assert_eq!(answer["principalId"], "u1");
@@ -244,12 +248,28 @@ mod tests {
             None,
             "u1",
             Map::new(),
+            Grant::Stage,
         )
         .unwrap();
         let typed: ApiGatewayV2CustomAuthorizerSimpleResponse =
             serde_json::from_value(answer.clone()).unwrap();
         assert!(typed.is_authorized);
         assert!(answer["context"].is_object());
+    }
+
+    #[test]
+    fn allow_route_grant_names_only_the_route() {
+        let arn = "arn:aws:execute-api:us-east-1:1:abc/prod/GET/shows";
+        let answer = allow(
+            EventKind::RestToken,
+            ResponseStyle::Simple,
+            Some(arn),
+            "u1",
+            Map::new(),
+            Grant::Route,
+        )
+        .unwrap();
+        assert_eq!(answer["policyDocument"]["Statement"][0]["Resource"], arn);
     }
 
     #[test]
@@ -260,6 +280,7 @@ mod tests {
             Some("weird"),
             "u1",
             Map::new(),
+            Grant::Stage,
         )
         .unwrap();
         assert_eq!(
@@ -276,6 +297,7 @@ mod tests {
             None,
             "u1",
             Map::new(),
+            Grant::Stage,
         )
         .unwrap_err();
         assert!(!err.is_unauthorized());

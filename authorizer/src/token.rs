@@ -62,23 +62,165 @@ pub fn resource_arn(event: &Value, kind: EventKind) -> Option<&str> {
         .filter(|s| !s.is_empty())
 }
 
-/// Finds exactly one bearer token in the event.
-pub fn extract_token(event: &Value, kind: EventKind) -> Result<&str, Reason> {
-    match kind {
-        EventKind::RestToken => match event.get("authorizationToken") {
-            None | Some(Value::Null) => Err(Reason::MissingToken),
-            Some(Value::String(s)) => parse_bearer(s),
-            Some(_) => Err(Reason::MalformedToken),
-        },
-        EventKind::RestRequest | EventKind::HttpV1 => {
-            let value = single_header(event, "Authorization")?;
-            parse_bearer(value)
-        }
-        EventKind::HttpV2 => match single_header(event, "Authorization") {
-            Err(Reason::MissingToken) => parse_bearer(identity_source_v2(event)?),
-            other => parse_bearer(other?),
-        },
+/// Where a token may be found, tried in the configured order; the first source present wins.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenSource {
+    /// A request header (name case-insensitive), optionally behind a scheme such as `Bearer`.
+    Header {
+        /// Header name.
+        name: String,
+        /// Scheme expected before the token (compared case-insensitively), if any.
+        prefix: Option<String>,
+    },
+    /// A query string parameter (WebSocket `$connect` clients cannot set headers).
+    Query {
+        /// Parameter name.
+        name: String,
+    },
+    /// A cookie.
+    Cookie {
+        /// Cookie name.
+        name: String,
+    },
+}
+
+impl TokenSource {
+    /// `Authorization: Bearer <token>`, the default and only source unless configured otherwise.
+    pub fn defaults() -> Vec<TokenSource> {
+        vec![TokenSource::Header {
+            name: "Authorization".to_owned(),
+            prefix: Some("Bearer".to_owned()),
+        }]
     }
+}
+
+/// Finds exactly one token in the event, from the first of `sources` that is present.
+/// A REST `TOKEN` event carries only `authorizationToken` (API Gateway read the configured
+/// header already); it is parsed with the prefix of the first header source.
+pub fn extract_token<'a>(
+    event: &'a Value,
+    kind: EventKind,
+    sources: &[TokenSource],
+) -> Result<&'a str, Reason> {
+    if kind == EventKind::RestToken {
+        let prefix = sources.iter().find_map(|s| match s {
+            TokenSource::Header { prefix, .. } => Some(prefix.as_deref()),
+            _ => None,
+        });
+        return match event.get("authorizationToken") {
+            None | Some(Value::Null) => Err(Reason::MissingToken),
+            Some(Value::String(s)) => parse_credential(s, prefix.unwrap_or(Some("Bearer"))),
+            Some(_) => Err(Reason::MalformedToken),
+        };
+    }
+    for source in sources {
+        let found = match source {
+            TokenSource::Header { name, prefix } => {
+                let value = match single_header(event, name) {
+                    Err(Reason::MissingToken)
+                        if kind == EventKind::HttpV2
+                            && name.eq_ignore_ascii_case("authorization") =>
+                    {
+                        identity_source_v2(event)
+                    }
+                    other => other,
+                };
+                value.and_then(|v| parse_credential(v, prefix.as_deref()))
+            }
+            TokenSource::Query { name } => {
+                query_parameter(event, name).and_then(|v| parse_credential(v, None))
+            }
+            TokenSource::Cookie { name } => {
+                cookie(event, kind, name).and_then(|v| parse_credential(v, None))
+            }
+        };
+        match found {
+            Err(Reason::MissingToken) => continue,
+            other => return other,
+        }
+    }
+    Err(Reason::MissingToken)
+}
+
+/// The one value of query parameter `name` (case-sensitive, as API Gateway passes it).
+fn query_parameter<'a>(event: &'a Value, name: &str) -> Result<&'a str, Reason> {
+    if let Some(values) = event
+        .get("multiValueQueryStringParameters")
+        .and_then(|m| m.get(name))
+        .and_then(Value::as_array)
+    {
+        return match values.as_slice() {
+            [] => Err(Reason::MissingToken),
+            [Value::String(s)] => Ok(s),
+            _ => Err(Reason::MalformedToken),
+        };
+    }
+    match event.get("queryStringParameters").and_then(|m| m.get(name)) {
+        None | Some(Value::Null) => Err(Reason::MissingToken),
+        // Payload 2.0 joins repeated parameters with commas, which no JWT contains.
+        Some(Value::String(s)) if s.contains(',') => Err(Reason::MalformedToken),
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(Reason::MalformedToken),
+    }
+}
+
+/// The one cookie called `name`: payload 2.0 lists cookies in `cookies`, the other formats
+/// carry `Cookie` headers.
+fn cookie<'a>(event: &'a Value, kind: EventKind, name: &str) -> Result<&'a str, Reason> {
+    let mut found: Option<&str> = None;
+    let mut consider = |pair: &'a str| -> Result<(), Reason> {
+        let Some((key, value)) = pair.split_once('=') else {
+            return Ok(());
+        };
+        if key.trim() != name {
+            return Ok(());
+        }
+        if found.is_some() {
+            return Err(Reason::MalformedToken);
+        }
+        let value = value.trim();
+        found = Some(
+            value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value),
+        );
+        Ok(())
+    };
+    if kind == EventKind::HttpV2 {
+        if let Some(cookies) = event.get("cookies").and_then(Value::as_array) {
+            for c in cookies.iter().filter_map(Value::as_str) {
+                consider(c)?;
+            }
+        }
+    } else {
+        let headers = event
+            .get("multiValueHeaders")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+                    .flat_map(|(_, v)| v.as_array().into_iter().flatten())
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|v| !v.is_empty())
+            .or_else(|| {
+                event.get("headers").and_then(Value::as_object).map(|m| {
+                    m.iter()
+                        .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+                        .filter_map(|(_, v)| v.as_str())
+                        .collect()
+                })
+            })
+            .unwrap_or_default();
+        for header in headers {
+            for pair in header.split(';') {
+                consider(pair)?;
+            }
+        }
+    }
+    found.filter(|v| !v.is_empty()).ok_or(Reason::MissingToken)
 }
 
 /// The one value of header `name` (case-insensitive) in `headers`/`multiValueHeaders`.
@@ -148,22 +290,45 @@ fn identity_source_v2(event: &Value) -> Result<&str, Reason> {
     }
 }
 
+/// A credential: `<prefix> <token>` when a prefix is expected, else the bare token; exactly
+/// one token either way.
+pub fn parse_credential<'a>(value: &'a str, prefix: Option<&str>) -> Result<&'a str, Reason> {
+    match prefix {
+        Some(scheme) => parse_scheme(value, scheme),
+        None => {
+            let value = value.trim_matches(|c: char| c.is_ascii_whitespace());
+            if value.is_empty() {
+                Err(Reason::MissingToken)
+            } else if value.contains(|c: char| c.is_ascii_whitespace()) {
+                Err(Reason::MalformedToken)
+            } else {
+                Ok(value)
+            }
+        }
+    }
+}
+
 /// `Bearer <token>`: scheme case-insensitive (RFC 9110 §11.1), exactly one token after it.
 pub fn parse_bearer(value: &str) -> Result<&str, Reason> {
+    parse_scheme(value, "Bearer")
+}
+
+/// `<scheme> <token>`, scheme compared case-insensitively.
+pub fn parse_scheme<'a>(value: &'a str, expected: &str) -> Result<&'a str, Reason> {
     let value = value.trim_matches(|c: char| c.is_ascii_whitespace());
     if value.is_empty() {
         return Err(Reason::MissingToken);
     }
     let Some(split) = value.find(|c: char| c.is_ascii_whitespace()) else {
         // A lone word: either a bare token or a scheme without credentials.
-        return Err(if value.eq_ignore_ascii_case("bearer") {
+        return Err(if value.eq_ignore_ascii_case(expected) {
             Reason::MissingToken
         } else {
             Reason::MalformedToken
         });
     };
     let (scheme, rest) = value.split_at(split);
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    if !scheme.eq_ignore_ascii_case(expected) {
         return Err(Reason::MalformedToken);
     }
     let token = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
@@ -233,7 +398,11 @@ mod tests {
     #[test]
     fn rest_token_bearer_is_extracted() {
         assert_eq!(
-            extract_token(&parse(REST_TOKEN), EventKind::RestToken),
+            extract_token(
+                &parse(REST_TOKEN),
+                EventKind::RestToken,
+                &TokenSource::defaults()
+            ),
             Ok("abc.def.ghi")
         );
     }
@@ -242,12 +411,12 @@ mod tests {
     fn rest_token_missing_is_missing_token() {
         let event = json!({"type": "TOKEN", "methodArn": "arn"});
         assert_eq!(
-            extract_token(&event, EventKind::RestToken),
+            extract_token(&event, EventKind::RestToken, &TokenSource::defaults()),
             Err(Reason::MissingToken)
         );
         let event = json!({"type": "TOKEN", "authorizationToken": 5});
         assert_eq!(
-            extract_token(&event, EventKind::RestToken),
+            extract_token(&event, EventKind::RestToken, &TokenSource::defaults()),
             Err(Reason::MalformedToken)
         );
     }
@@ -279,7 +448,7 @@ mod tests {
             let event =
                 json!({"type": "REQUEST", "methodArn": "arn", "headers": {name: "Bearer t"}});
             assert_eq!(
-                extract_token(&event, EventKind::RestRequest),
+                extract_token(&event, EventKind::RestRequest, &TokenSource::defaults()),
                 Ok("t"),
                 "{name}"
             );
@@ -290,7 +459,7 @@ mod tests {
     fn request_two_authorization_headers_are_rejected() {
         let event = json!({"headers": {"Authorization": "Bearer a", "authorization": "Bearer b"}});
         assert_eq!(
-            extract_token(&event, EventKind::RestRequest),
+            extract_token(&event, EventKind::RestRequest, &TokenSource::defaults()),
             Err(Reason::MalformedToken)
         );
         let event = json!({
@@ -298,7 +467,7 @@ mod tests {
             "multiValueHeaders": {"Authorization": ["Bearer a", "Bearer b"]}
         });
         assert_eq!(
-            extract_token(&event, EventKind::RestRequest),
+            extract_token(&event, EventKind::RestRequest, &TokenSource::defaults()),
             Err(Reason::MalformedToken)
         );
     }
@@ -309,24 +478,27 @@ mod tests {
             "headers": {"Authorization": "Bearer a"},
             "multiValueHeaders": {"Authorization": ["Bearer a"]}
         });
-        assert_eq!(extract_token(&event, EventKind::HttpV1), Ok("a"));
+        assert_eq!(
+            extract_token(&event, EventKind::HttpV1, &TokenSource::defaults()),
+            Ok("a")
+        );
     }
 
     #[test]
     fn request_without_headers_is_missing_token() {
         let fixture = parse(REST_REQUEST);
         assert_eq!(
-            extract_token(&fixture, EventKind::RestRequest),
+            extract_token(&fixture, EventKind::RestRequest, &TokenSource::defaults()),
             Err(Reason::MissingToken)
         );
         let event = json!({"headers": null});
         assert_eq!(
-            extract_token(&event, EventKind::RestRequest),
+            extract_token(&event, EventKind::RestRequest, &TokenSource::defaults()),
             Err(Reason::MissingToken)
         );
         let event = json!({"headers": {"Authorization": null}});
         assert_eq!(
-            extract_token(&event, EventKind::RestRequest),
+            extract_token(&event, EventKind::RestRequest, &TokenSource::defaults()),
             Err(Reason::MissingToken)
         );
     }
@@ -335,7 +507,10 @@ mod tests {
     fn http_v2_reads_lowercase_header() {
         let mut event = parse(HTTP_V2);
         event["headers"]["authorization"] = json!("Bearer tok");
-        assert_eq!(extract_token(&event, EventKind::HttpV2), Ok("tok"));
+        assert_eq!(
+            extract_token(&event, EventKind::HttpV2, &TokenSource::defaults()),
+            Ok("tok")
+        );
     }
 
     #[test]
@@ -344,7 +519,7 @@ mod tests {
         let mut event = parse(HTTP_V2);
         event["headers"]["authorization"] = json!("Bearer a,Bearer b");
         assert_eq!(
-            extract_token(&event, EventKind::HttpV2),
+            extract_token(&event, EventKind::HttpV2, &TokenSource::defaults()),
             Err(Reason::MalformedToken)
         );
     }
@@ -352,15 +527,18 @@ mod tests {
     #[test]
     fn http_v2_falls_back_to_single_identity_source() {
         let event = json!({"version": "2.0", "identitySource": ["Bearer tok"], "headers": {}});
-        assert_eq!(extract_token(&event, EventKind::HttpV2), Ok("tok"));
+        assert_eq!(
+            extract_token(&event, EventKind::HttpV2, &TokenSource::defaults()),
+            Ok("tok")
+        );
         let event = json!({"version": "2.0", "identitySource": ["Bearer a", "Bearer b"]});
         assert_eq!(
-            extract_token(&event, EventKind::HttpV2),
+            extract_token(&event, EventKind::HttpV2, &TokenSource::defaults()),
             Err(Reason::MalformedToken)
         );
         let event = json!({"version": "2.0"});
         assert_eq!(
-            extract_token(&event, EventKind::HttpV2),
+            extract_token(&event, EventKind::HttpV2, &TokenSource::defaults()),
             Err(Reason::MissingToken)
         );
     }

@@ -9,10 +9,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use crate::alg::Alg;
+use crate::alg::{Alg, AlgSet};
 use crate::config::{IssuerConfig, TokenUse};
 use crate::error::Reason;
-use crate::jwks::{JwksCache, KeyMaterial, KeyOutcome, VerifyKey};
+use crate::jwks::{JwksCache, KeyMaterial, KeyOutcome, KeySet, Lookup, VerifyKey};
 
 /// Tokens longer than this are rejected before any decoding. Real access and ID tokens are
 /// 1–4 KiB; API Gateway itself caps headers at 10 KiB.
@@ -121,8 +121,10 @@ pub struct TokenFacts {
 pub struct IssuerVerifier {
     /// Its configuration.
     pub config: IssuerConfig,
-    /// Its keys.
+    /// Its public keys (fetched, inline, or none).
     pub keys: Arc<JwksCache>,
+    /// Its HMAC secrets, kept apart from the public keys.
+    pub hmac: KeySet,
 }
 
 /// Verifies tokens against the configured issuers.
@@ -176,15 +178,25 @@ impl Verifier {
         };
         let issuer = &self.issuers[issuer_index];
 
-        let key = match issuer
-            .keys
-            .key_for(unverified.header.kid.as_deref(), alg)
-            .await
-        {
-            KeyOutcome::Key(key) => key,
-            KeyOutcome::AlgNotAllowed => return Err(Reason::UnsupportedAlg),
-            KeyOutcome::UnknownKid => return Err(Reason::UnknownKid),
-            KeyOutcome::Unavailable => return Err(Reason::JwksUnavailable),
+        let kid = unverified.header.kid.as_deref();
+        let key = if AlgSet::HMAC.contains(alg) {
+            // HMAC tokens are checked only against configured secrets, under their own kid;
+            // a public key can never serve as an HMAC secret.
+            if issuer.hmac.is_empty() {
+                return Err(Reason::UnsupportedAlg);
+            }
+            match kid.map(|kid| issuer.hmac.find(Some(kid), alg)) {
+                Some(Lookup::Found(key)) => key,
+                Some(Lookup::AlgNotAllowed) => return Err(Reason::UnsupportedAlg),
+                Some(Lookup::NotFound) | None => return Err(Reason::UnknownKid),
+            }
+        } else {
+            match issuer.keys.key_for(kid, alg).await {
+                KeyOutcome::Key(key) => key,
+                KeyOutcome::AlgNotAllowed => return Err(Reason::UnsupportedAlg),
+                KeyOutcome::UnknownKid => return Err(Reason::UnknownKid),
+                KeyOutcome::Unavailable => return Err(Reason::JwksUnavailable),
+            }
         };
         if !verify_signature(
             &key,
@@ -319,6 +331,8 @@ mod tests {
             audiences: vec!["api1".into(), "api2".into()],
             jwks_uri: None,
             cognito: None,
+            jwks_inline: None,
+            hmac_keys: Vec::new(),
         }
     }
 
@@ -330,6 +344,8 @@ mod tests {
             cognito: Some(CognitoRules {
                 token_use: uses.to_vec(),
             }),
+            jwks_inline: None,
+            hmac_keys: Vec::new(),
         }
     }
 

@@ -1,0 +1,164 @@
+//! Which claims go into the authorizer context, and under which names.
+
+use serde_json::{Map, Value};
+
+/// Namespace stripping for claim names (Auth0 custom claims must be namespaced, e.g.
+/// `https://example.com/roles`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum StripNamespaces {
+    /// Keep names as they are (default).
+    #[default]
+    No,
+    /// Claims named like a URL (`http://` or `https://`) keep only what follows the last `/`.
+    UrlLike,
+    /// Remove the first of these prefixes a name starts with.
+    Prefixes(Vec<String>),
+}
+
+impl StripNamespaces {
+    fn apply<'a>(&self, name: &'a str) -> &'a str {
+        let stripped = match self {
+            StripNamespaces::No => return name,
+            StripNamespaces::UrlLike => {
+                if name.starts_with("https://") || name.starts_with("http://") {
+                    name.rsplit('/').next().unwrap_or(name)
+                } else {
+                    name
+                }
+            }
+            StripNamespaces::Prefixes(prefixes) => prefixes
+                .iter()
+                .find_map(|p| name.strip_prefix(p.as_str()))
+                .unwrap_or(name),
+        };
+        // Never map a claim to an empty name.
+        if stripped.is_empty() { name } else { stripped }
+    }
+}
+
+/// The claim-to-context mapping. The default passes every claim through unchanged.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClaimMapping {
+    /// When set, only these claims (`claim name`, `context name`) are passed on; `sub` is
+    /// always passed on (as `sub`) because the routes identify the caller with it.
+    pub include: Option<Vec<(String, String)>>,
+    /// Namespace stripping applied to names not renamed by `include`.
+    pub strip_namespaces: StripNamespaces,
+    /// Send `scope` as a JSON list (`["read:shows","write:shows"]`) instead of the
+    /// space-separated string.
+    pub scope_as_list: bool,
+}
+
+impl ClaimMapping {
+    /// The authorizer context for `claims`. API Gateway accepts only strings, numbers and
+    /// booleans as values, so arrays and objects travel as JSON strings; `null`s are left out.
+    pub fn context(&self, claims: &Map<String, Value>) -> Map<String, Value> {
+        let mut context = Map::new();
+        for (name, value) in claims {
+            let target = match &self.include {
+                Some(include) => match include.iter().find(|(claim, _)| claim == name) {
+                    Some((_, target)) => target.as_str(),
+                    None if name == "sub" => "sub",
+                    None => continue,
+                },
+                None => self.strip_namespaces.apply(name),
+            };
+            let value = match value {
+                Value::Null => continue,
+                Value::String(s) if name == "scope" && self.scope_as_list => {
+                    Value::String(Value::from(s.split_whitespace().collect::<Vec<_>>()).to_string())
+                }
+                Value::String(_) | Value::Number(_) | Value::Bool(_) => value.clone(),
+                Value::Array(_) | Value::Object(_) => Value::String(value.to_string()),
+            };
+            // A claim under its own name wins over one that was renamed onto it.
+            if target == name || !context.contains_key(target) {
+                context.insert(target.to_owned(), value);
+            }
+        }
+        context
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn claims() -> Map<String, Value> {
+        json!({
+            "sub": "u1", "scope": "read:shows write:shows", "n": 3, "admin": true, "nothing": null,
+            "https://example.com/roles": ["a", "b"], "addr": {"city": "X"}, "email": "u@example.com"
+        })
+        .as_object()
+        .unwrap()
+        .clone()
+    }
+
+    #[test]
+    fn default_mapping_passes_claims_through_flattened() {
+        let context = ClaimMapping::default().context(&claims());
+        assert_eq!(context["sub"], "u1");
+        assert_eq!(context["scope"], "read:shows write:shows");
+        assert_eq!(context["n"], 3);
+        assert_eq!(context["admin"], true);
+        assert_eq!(context["https://example.com/roles"], r#"["a","b"]"#);
+        assert_eq!(context["addr"], r#"{"city":"X"}"#);
+        assert!(!context.contains_key("nothing"));
+    }
+
+    #[test]
+    fn include_renames_and_drops_the_rest_but_keeps_sub() {
+        let mapping = ClaimMapping {
+            include: Some(vec![
+                ("https://example.com/roles".into(), "roles".into()),
+                ("email".into(), "mail".into()),
+            ]),
+            ..ClaimMapping::default()
+        };
+        let context = mapping.context(&claims());
+        let keys: Vec<&str> = context.keys().map(String::as_str).collect();
+        assert_eq!(keys, vec!["mail", "roles", "sub"]);
+        assert_eq!(context["roles"], r#"["a","b"]"#);
+    }
+
+    #[test]
+    fn url_like_namespaces_are_stripped() {
+        let mapping = ClaimMapping {
+            strip_namespaces: StripNamespaces::UrlLike,
+            ..ClaimMapping::default()
+        };
+        let context = mapping.context(&claims());
+        assert_eq!(context["roles"], r#"["a","b"]"#);
+        assert!(!context.contains_key("https://example.com/roles"));
+    }
+
+    #[test]
+    fn listed_prefixes_are_stripped_and_own_name_wins() {
+        let mapping = ClaimMapping {
+            strip_namespaces: StripNamespaces::Prefixes(vec!["https://example.com/".into()]),
+            ..ClaimMapping::default()
+        };
+        let mut c = claims();
+        c.insert(
+            "https://example.com/email".into(),
+            json!("other@example.com"),
+        );
+        let context = mapping.context(&c);
+        assert_eq!(context["roles"], r#"["a","b"]"#);
+        assert_eq!(context["email"], "u@example.com");
+    }
+
+    #[test]
+    fn scope_as_list_turns_scope_into_json_list() {
+        let mapping = ClaimMapping {
+            scope_as_list: true,
+            ..ClaimMapping::default()
+        };
+        assert_eq!(
+            mapping.context(&claims())["scope"],
+            r#"["read:shows","write:shows"]"#
+        );
+    }
+}

@@ -1,0 +1,367 @@
+//! The JSON configuration document (`AUTHORIZER_CONFIG`, or a file named by
+//! `AUTHORIZER_CONFIG_FILE`): several issuers, token sources, path rules, claim mapping,
+//! required scopes per route, inline keys and HMAC secrets. Parsed once, with errors that
+//! name the place in the document; unknown fields are errors, so a typo cannot silently
+//! disable a rule.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::alg::{Alg, AlgSet};
+use crate::claims::{ClaimMapping, StripNamespaces};
+use crate::config::{ConfigError, HmacKey, IssuerConfig, Secret, parse_issuer};
+use crate::jwks::parse_jwks_value;
+use crate::rules::{PathPattern, PathRules, RouteScope};
+use crate::token::TokenSource;
+
+/// What the document configures; `None`/defaults where it is silent.
+#[derive(Debug, Default)]
+pub(crate) struct Document {
+    pub(crate) issuers: Option<Vec<IssuerConfig>>,
+    pub(crate) token_sources: Option<Vec<TokenSource>>,
+    pub(crate) path_rules: PathRules,
+    pub(crate) claim_mapping: ClaimMapping,
+    pub(crate) route_scopes: Vec<RouteScope>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDocument {
+    #[serde(default)]
+    issuers: Option<Vec<RawIssuer>>,
+    #[serde(default)]
+    token_sources: Option<Vec<RawTokenSource>>,
+    #[serde(default)]
+    public_paths: Option<Vec<String>>,
+    #[serde(default)]
+    protected_paths: Option<Vec<String>>,
+    #[serde(default)]
+    claims: Option<RawClaims>,
+    #[serde(default)]
+    required_scopes: Option<BTreeMap<String, OneOrMany>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIssuer {
+    issuer: String,
+    audience: OneOrMany,
+    #[serde(default)]
+    jwks_uri: Option<String>,
+    #[serde(default)]
+    jwks: Option<Value>,
+    #[serde(default)]
+    token_use: Option<OneOrMany>,
+    #[serde(default)]
+    hmac: Option<Vec<RawHmac>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHmac {
+    kid: String,
+    /// Name of the environment variable holding the secret: secrets never sit in the document.
+    secret_env: String,
+    #[serde(default)]
+    alg: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTokenSource {
+    #[serde(default)]
+    header: Option<String>,
+    #[serde(default)]
+    prefix: Option<String>,
+    #[serde(default)]
+    query: Option<String>,
+    #[serde(default)]
+    cookie: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClaims {
+    #[serde(default)]
+    include: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    strip_namespaces: Option<StripSetting>,
+    #[serde(default)]
+    scope_as_list: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StripSetting {
+    All(bool),
+    Prefixes(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// A list; a single string may itself be comma-separated (as in the environment variables).
+    fn into_list(self) -> Vec<String> {
+        let items = match self {
+            OneOrMany::One(s) => s.split(',').map(str::to_owned).collect(),
+            OneOrMany::Many(v) => v,
+        };
+        items
+            .into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+}
+
+/// Parses the document `text` read from `var`. `lookup` resolves HMAC `secret_env` names.
+pub(crate) fn parse_document(
+    var: &str,
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Document, ConfigError> {
+    let raw: RawDocument = serde_json::from_str(text).map_err(|e| {
+        ConfigError::new(var, format!("is not a valid configuration document: {e}"))
+    })?;
+    let at = |place: String, message: String| ConfigError::new(format!("{var} {place}"), message);
+
+    let issuers = match raw.issuers {
+        None => None,
+        Some(list) if list.is_empty() => {
+            return Err(at(
+                "issuers".into(),
+                "is empty: list at least one issuer".into(),
+            ));
+        }
+        Some(list) => {
+            let mut issuers: Vec<IssuerConfig> = Vec::with_capacity(list.len());
+            for (i, raw) in list.into_iter().enumerate() {
+                let place = format!("issuers[{i}]");
+                let issuer = parse_raw_issuer(&place, raw, var, lookup)?;
+                if issuers.iter().any(|other| other.issuer == issuer.issuer) {
+                    return Err(at(
+                        place,
+                        format!("repeats issuer {:?}: list each issuer once", issuer.issuer),
+                    ));
+                }
+                issuers.push(issuer);
+            }
+            Some(issuers)
+        }
+    };
+
+    let token_sources = match raw.token_sources {
+        None => None,
+        Some(list) if list.is_empty() => {
+            return Err(at(
+                "token_sources".into(),
+                "is empty: list at least one source".into(),
+            ));
+        }
+        Some(list) => Some(
+            list.into_iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    parse_token_source(s).map_err(|m| at(format!("token_sources[{i}]"), m))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+    };
+
+    let patterns = |name: &str, list: Vec<String>| -> Result<Vec<PathPattern>, ConfigError> {
+        if list.is_empty() {
+            return Err(at(
+                name.into(),
+                "is empty: list at least one path or leave it out".into(),
+            ));
+        }
+        list.iter()
+            .enumerate()
+            .map(|(i, p)| PathPattern::parse(p).map_err(|m| at(format!("{name}[{i}]"), m)))
+            .collect()
+    };
+    let path_rules = match (raw.public_paths, raw.protected_paths) {
+        (Some(_), Some(_)) => {
+            return Err(at(
+                "public_paths/protected_paths".into(),
+                "are both set: use public_paths (protect everything except these) or protected_paths \
+                 (protect only these), not both"
+                    .into(),
+            ));
+        }
+        (Some(public), None) => PathRules::PublicPaths(patterns("public_paths", public)?),
+        (None, Some(protected)) => {
+            PathRules::ProtectedPaths(patterns("protected_paths", protected)?)
+        }
+        (None, None) => PathRules::ProtectAll,
+    };
+
+    let claim_mapping = match raw.claims {
+        None => ClaimMapping::default(),
+        Some(claims) => ClaimMapping {
+            include: claims.include.map(|m| m.into_iter().collect()),
+            strip_namespaces: match claims.strip_namespaces {
+                None | Some(StripSetting::All(false)) => StripNamespaces::No,
+                Some(StripSetting::All(true)) => StripNamespaces::UrlLike,
+                Some(StripSetting::Prefixes(p)) if p.iter().any(String::is_empty) => {
+                    return Err(at(
+                        "claims.strip_namespaces".into(),
+                        "contains an empty prefix".into(),
+                    ));
+                }
+                Some(StripSetting::Prefixes(p)) => StripNamespaces::Prefixes(p),
+            },
+            scope_as_list: claims.scope_as_list.unwrap_or(false),
+        },
+    };
+    if let Some(include) = &claim_mapping.include
+        && include
+            .iter()
+            .any(|(from, to)| from.is_empty() || to.is_empty())
+    {
+        return Err(at(
+            "claims.include".into(),
+            "maps from or to an empty name".into(),
+        ));
+    }
+
+    let mut route_scopes = Vec::new();
+    for (route, scopes) in raw.required_scopes.unwrap_or_default() {
+        let place = format!("required_scopes[{route:?}]");
+        let scopes = scopes
+            .into_list()
+            .into_iter()
+            .flat_map(|s| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>());
+        let scopes: Vec<String> = scopes.collect();
+        if scopes.is_empty() {
+            return Err(at(place, "lists no scope".into()));
+        }
+        route_scopes.push(RouteScope::parse(&route, scopes).map_err(|m| at(place, m))?);
+    }
+
+    Ok(Document {
+        issuers,
+        token_sources,
+        path_rules,
+        claim_mapping,
+        route_scopes,
+    })
+}
+
+fn parse_raw_issuer(
+    place: &str,
+    raw: RawIssuer,
+    var: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<IssuerConfig, ConfigError> {
+    let name = |field: &str| format!("{var} {place}.{field}");
+    let audience = raw.audience.into_list().join(",");
+    let issuer_var = name("issuer");
+    let audience_var = name("audience");
+    let jwks_uri_var = name("jwks_uri");
+    let token_use_var = name("token_use");
+    let token_use = raw.token_use.map(|t| t.into_list().join(","));
+    let mut issuer = parse_issuer(
+        &issuer_var,
+        raw.issuer.trim(),
+        &audience_var,
+        &audience,
+        raw.jwks_uri.as_deref().map(|u| (jwks_uri_var.as_str(), u)),
+        token_use.as_deref().map(|t| (token_use_var.as_str(), t)),
+    )?;
+    if token_use.is_some() && issuer.cognito.is_none() {
+        return Err(ConfigError::new(
+            token_use_var,
+            "only applies to Cognito issuers (https://cognito-idp.<region>.amazonaws.com/<pool id>): remove it",
+        ));
+    }
+    if let Some(jwks) = raw.jwks {
+        if issuer.jwks_uri.is_some() {
+            return Err(ConfigError::new(
+                name("jwks"),
+                "and jwks_uri are both set: keep one",
+            ));
+        }
+        parse_jwks_value(&jwks)
+            .map_err(|e| ConfigError::new(name("jwks"), format!("is not a usable JWKS: {e}")))?;
+        issuer.jwks_inline = Some(jwks);
+    }
+    for (i, hmac) in raw.hmac.unwrap_or_default().into_iter().enumerate() {
+        let at = |m: String| ConfigError::new(format!("{var} {place}.hmac[{i}]"), m);
+        if hmac.kid.trim().is_empty() {
+            return Err(at(
+                "has an empty kid: the secret must name its own key id".into()
+            ));
+        }
+        let alg_name = hmac.alg.as_deref().unwrap_or("HS256");
+        let alg = Alg::parse(alg_name)
+            .filter(|a| AlgSet::HMAC.contains(*a))
+            .ok_or_else(|| at(format!("alg {alg_name:?} is not HS256, HS384 or HS512")))?;
+        let secret = lookup(&hmac.secret_env).filter(|s| !s.is_empty()).ok_or_else(|| {
+            at(format!(
+                "secret_env names {:?}, which is not set: set that variable to the shared secret",
+                hmac.secret_env
+            ))
+        })?;
+        // RFC 7518 §3.2: a key at least as long as the hash output.
+        let min = match alg {
+            Alg::HS384 => 48,
+            Alg::HS512 => 64,
+            _ => 32,
+        };
+        if secret.len() < min {
+            return Err(at(format!(
+                "the secret in {} is {} bytes; {} needs at least {min}",
+                hmac.secret_env,
+                secret.len(),
+                alg.as_str()
+            )));
+        }
+        if issuer.hmac_keys.iter().any(|k| k.kid == hmac.kid) {
+            return Err(at(format!("repeats kid {:?}", hmac.kid)));
+        }
+        issuer.hmac_keys.push(HmacKey {
+            kid: hmac.kid,
+            alg,
+            secret: Secret::new(secret.into_bytes()),
+        });
+    }
+    Ok(issuer)
+}
+
+fn parse_token_source(raw: RawTokenSource) -> Result<TokenSource, String> {
+    let nonempty = |s: String, what: &str| {
+        let s = s.trim().to_owned();
+        if s.is_empty() {
+            Err(format!("has an empty {what} name"))
+        } else {
+            Ok(s)
+        }
+    };
+    match (raw.header, raw.query, raw.cookie) {
+        (Some(header), None, None) => Ok(TokenSource::Header {
+            name: nonempty(header, "header")?,
+            prefix: raw
+                .prefix
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty()),
+        }),
+        (None, Some(_), None) | (None, None, Some(_)) if raw.prefix.is_some() => {
+            Err("`prefix` only applies to header sources".into())
+        }
+        (None, Some(query), None) => Ok(TokenSource::Query {
+            name: nonempty(query, "query parameter")?,
+        }),
+        (None, None, Some(cookie)) => Ok(TokenSource::Cookie {
+            name: nonempty(cookie, "cookie")?,
+        }),
+        _ => Err("must name exactly one of `header`, `query` or `cookie`".into()),
+    }
+}
