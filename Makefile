@@ -21,7 +21,11 @@ export SAM_CLI_TELEMETRY ?= 0
 
 FUNCTIONS := authorizer public private me shows token
 TEMPLATES := template.yaml template-jwt.yaml
-AUTHORIZER_EVENTS := $(patsubst events/authorizer-%.json,%,$(wildcard events/authorizer-*.json))
+# Where `make watch` serves the Lambda Runtime API and `make invoke-*` sends events (IPv4 loopback:
+# cargo-lambda's default, ::1, does not exist on every machine).
+WATCH_ADDRESS ?= 127.0.0.1
+WATCH_PORT ?= 9000
+WATCH_FLAGS = --invoke-address $(WATCH_ADDRESS) --invoke-port $(WATCH_PORT)
 
 # say <text>: print what a target is about to do.
 say = @printf '\033[1m==> %s\033[0m\n' "$(1)"
@@ -106,8 +110,8 @@ deploy: sam-build ## sam build + sam deploy --guided (asks for JwtIssuer, JwtAud
 .PHONY: watch
 watch: ## cargo lambda watch: a local Lambda Runtime API on :9000 for the invoke-* targets
 	$(call need,cargo-lambda,$(CARGO_LAMBDA_HINT))
-	$(call say,cargo lambda watch on 127.0.0.1:9000; the authorizer reads JWT_ISSUER/JWT_AUDIENCE from this shell)
-	cargo lambda watch
+	$(call say,cargo lambda watch on $(WATCH_ADDRESS):$(WATCH_PORT); the authorizer reads JWT_ISSUER/JWT_AUDIENCE from this shell)
+	cargo lambda watch $(WATCH_FLAGS)
 
 # invoke-<fn>[-<variant>]: feed events/<fn>[-<variant>].json to the function <fn> under `make watch`.
 # TOKEN=<jwt> replaces the sample token in the event (only useful for the authorizer).
@@ -119,9 +123,9 @@ invoke-%: ## invoke a function with an event: make invoke-private, make invoke-a
 ifdef TOKEN
 	@python3 -c 'import re,sys; sys.stdout.write(re.sub(r"Bearer [A-Za-z0-9_.-]+", "Bearer " + sys.argv[2], open(sys.argv[1]).read()))' \
 		events/$*.json "$(TOKEN)" > "$${TMPDIR:-/tmp}/invoke-$*.json"
-	cargo lambda invoke $(firstword $(subst -, ,$*)) --data-file "$${TMPDIR:-/tmp}/invoke-$*.json"
+	cargo lambda invoke $(WATCH_FLAGS) $(firstword $(subst -, ,$*)) --data-file "$${TMPDIR:-/tmp}/invoke-$*.json"
 else
-	cargo lambda invoke $(firstword $(subst -, ,$*)) --data-file events/$*.json
+	cargo lambda invoke $(WATCH_FLAGS) $(firstword $(subst -, ,$*)) --data-file events/$*.json
 endif
 
 .PHONY: invoke-all
