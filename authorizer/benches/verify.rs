@@ -36,6 +36,19 @@ fn authorizer_for(idp: &JwksServer, style: &str, runtime: &tokio::runtime::Runti
     authorizer
 }
 
+/// The subscriber `lambda_runtime::tracing::init_default_subscriber` installs in the binary with
+/// Lambda's JSON log format at the default INFO level, built here without reading the environment.
+fn install_json_logging_to_sink() {
+    use lambda_runtime::tracing::subscriber::{self, EnvFilter};
+    subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_env_filter(EnvFilter::new("info"))
+        .with_writer(std::io::sink)
+        .json()
+        .init();
+}
+
 fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -74,33 +87,41 @@ fn bench(c: &mut Criterion) {
     });
 
     let cases = [
-        ("handle/rest_token", Format::RestToken, &simple),
-        ("handle/rest_request", Format::RestRequest, &simple),
-        ("handle/http_v1", Format::HttpV1, &simple),
-        ("handle/http_v2_simple", Format::HttpV2Simple, &simple),
-        ("handle/http_v2_iam", Format::HttpV2Iam, &iam),
+        ("rest_token", Format::RestToken, &simple),
+        ("rest_request", Format::RestRequest, &simple),
+        ("http_v1", Format::HttpV1, &simple),
+        ("http_v2_simple", Format::HttpV2Simple, &simple),
+        ("http_v2_iam", Format::HttpV2Iam, &iam),
     ];
-    for (name, format, authorizer) in cases {
-        let event = format.bearer(&token);
-        // Check once, outside the measurement, that this is the allow path being measured.
-        let answer = runtime.block_on(authorizer.handle(event.clone()));
-        assert!(
-            common::is_allow(
-                format,
-                &answer.map_err(|e| testkit::InvokeError {
-                    error_type: String::new(),
-                    error_message: e.to_string(),
-                })
-            ),
-            "{name} does not allow"
-        );
-        group.bench_function(name, |b| {
-            b.iter_batched(
-                || event.clone(),
-                |event| runtime.block_on(authorizer.handle(event)),
-                BatchSize::SmallInput,
+    // First without a tracing subscriber (the library as such), then with the logging a deployed
+    // function has, writing to a sink: one JSON decision line per call is part of what it pays.
+    for prefix in ["handle", "handle_logged"] {
+        if prefix == "handle_logged" {
+            install_json_logging_to_sink();
+        }
+        for (name, format, authorizer) in &cases {
+            let (format, authorizer) = (*format, *authorizer);
+            let event = format.bearer(&token);
+            // Check once, outside the measurement, that this is the allow path being measured.
+            let answer = runtime.block_on(authorizer.handle(event.clone()));
+            assert!(
+                common::is_allow(
+                    format,
+                    &answer.map_err(|e| testkit::InvokeError {
+                        error_type: String::new(),
+                        error_message: e.to_string(),
+                    })
+                ),
+                "{name} does not allow"
             );
-        });
+            group.bench_function(format!("{prefix}/{name}"), |b| {
+                b.iter_batched(
+                    || event.clone(),
+                    |event| runtime.block_on(authorizer.handle(event)),
+                    BatchSize::SmallInput,
+                );
+            });
+        }
     }
     group.finish();
     assert_eq!(
