@@ -115,8 +115,12 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let issuer = IssuerMode::from_env();
+    if issuer == IssuerMode::Dev && std::env::var("JWT_AUDIENCE").is_ok_and(|a| !a.is_empty()) {
+        tracing::warn!("JWT_AUDIENCE is ignored without JWT_ISSUER: using the embedded dev issuer");
+    }
     let options = Options {
-        issuer: IssuerMode::from_env(),
+        issuer,
         ..Options::new(&args.template)
     };
     let api = match LocalApi::new(options, bound) {
