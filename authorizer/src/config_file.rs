@@ -365,3 +365,267 @@ fn parse_token_source(raw: RawTokenSource) -> Result<TokenSource, String> {
         _ => Err("must name exactly one of `header`, `query` or `cookie`".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::config::Config;
+
+    const AUTH0: &str = "https://tenant.eu.auth0.com/";
+    const COGNITO: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC";
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn config(document: Value, extra: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut map: HashMap<String, String> = extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        map.insert("AUTHORIZER_CONFIG".into(), document.to_string());
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    fn err_var(document: Value, extra: &[(&str, &str)]) -> String {
+        config(document, extra).unwrap_err().var
+    }
+
+    #[test]
+    fn several_issuers_are_parsed_with_their_own_rules() {
+        let c = config(
+            json!({"issuers": [
+                {"issuer": AUTH0, "audience": "https://api"},
+                {"issuer": COGNITO, "audience": ["client1", "client2"], "token_use": ["access", "id"]}
+            ]}),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.issuers.len(), 2);
+        assert_eq!(c.issuers[0].audiences, vec!["https://api"]);
+        assert!(c.issuers[0].cognito.is_none());
+        assert_eq!(c.issuers[1].audiences, vec!["client1", "client2"]);
+        assert_eq!(c.issuers[1].cognito.as_ref().unwrap().token_use.len(), 2);
+        assert_eq!(c.token_sources, TokenSource::defaults());
+        assert_eq!(c.path_rules, PathRules::ProtectAll);
+        assert!(!c.decisions_depend_on_route());
+    }
+
+    #[test]
+    fn document_without_issuers_keeps_single_issuer_variables() {
+        let c = config(
+            json!({"public_paths": ["/health"]}),
+            &[("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")],
+        )
+        .unwrap();
+        assert_eq!(c.issuers[0].issuer, AUTH0);
+        assert!(c.decisions_depend_on_route());
+    }
+
+    #[test]
+    fn issuers_in_document_and_environment_conflict() {
+        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a"}]});
+        assert_eq!(err_var(doc, &[("JWT_ISSUER", AUTH0)]), "JWT_ISSUER");
+    }
+
+    #[test]
+    fn duplicate_issuer_is_rejected_naming_its_place() {
+        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a"}, {"issuer": AUTH0, "audience": "b"}]});
+        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[1]");
+    }
+
+    #[test]
+    fn unknown_field_is_rejected() {
+        let err = config(json!({"isuers": []}), &[]).unwrap_err();
+        assert_eq!(err.var, "AUTHORIZER_CONFIG");
+        assert!(err.message.contains("isuers"), "{err}");
+        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a", "audiences": "b"}]});
+        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG");
+    }
+
+    #[test]
+    fn not_json_is_rejected() {
+        let map: HashMap<&str, &str> = [("AUTHORIZER_CONFIG", "{issuers:")].into();
+        let err = Config::from_lookup(|k| map.get(k).map(|v| (*v).to_owned())).unwrap_err();
+        assert_eq!(err.var, "AUTHORIZER_CONFIG");
+    }
+
+    #[test]
+    fn issuer_rules_apply_inside_document() {
+        let doc = json!({"issuers": [{"issuer": "http://idp.example.com/", "audience": "a"}]});
+        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0].issuer");
+        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": []}]});
+        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0].audience");
+        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a", "token_use": "id"}]});
+        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0].token_use");
+    }
+
+    #[test]
+    fn inline_jwks_is_validated() {
+        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a", "jwks": {"keys": [{"kty": "oct", "k": "AA"}]}}]});
+        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0].jwks");
+        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a", "jwks": {"keys": []},
+                                      "jwks_uri": "https://idp.example.com/jwks"}]});
+        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0].jwks");
+    }
+
+    #[test]
+    fn hmac_secret_comes_from_named_variable_and_is_never_printed() {
+        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a",
+                                      "hmac": [{"kid": "local", "secret_env": "MY_SECRET"}]}]});
+        let c = config(doc.clone(), &[("MY_SECRET", SECRET)]).unwrap();
+        let key = &c.issuers[0].hmac_keys[0];
+        assert_eq!((key.kid.as_str(), key.alg), ("local", Alg::HS256));
+        assert_eq!(key.secret.expose(), SECRET.as_bytes());
+        assert!(!format!("{c:?}").contains(SECRET));
+        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0].hmac[0]");
+    }
+
+    #[test]
+    fn short_hmac_secret_is_rejected_per_algorithm() {
+        let doc = |alg: &str| {
+            json!({"issuers": [{"issuer": AUTH0, "audience": "a",
+                                "hmac": [{"kid": "k", "secret_env": "S", "alg": alg}]}]})
+        };
+        let err = config(doc("HS256"), &[("S", "too-short")]).unwrap_err();
+        assert_eq!(err.var, "AUTHORIZER_CONFIG issuers[0].hmac[0]");
+        assert!(!err.to_string().contains("too-short"));
+        assert!(config(doc("HS256"), &[("S", SECRET)]).is_ok());
+        assert!(config(doc("HS384"), &[("S", SECRET)]).is_err());
+        assert!(config(doc("RS256"), &[("S", SECRET)]).is_err());
+    }
+
+    #[test]
+    fn token_sources_are_parsed_in_order() {
+        let doc = json!({"token_sources": [
+            {"header": "Authorization", "prefix": "Token"},
+            {"header": "X-Api-Key"},
+            {"query": "access_token"},
+            {"cookie": "session"}
+        ]});
+        let c = config(doc, &[("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")]).unwrap();
+        assert_eq!(
+            c.token_sources,
+            vec![
+                TokenSource::Header {
+                    name: "Authorization".into(),
+                    prefix: Some("Token".into())
+                },
+                TokenSource::Header {
+                    name: "X-Api-Key".into(),
+                    prefix: None
+                },
+                TokenSource::Query {
+                    name: "access_token".into()
+                },
+                TokenSource::Cookie {
+                    name: "session".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn ambiguous_token_source_is_rejected() {
+        let env = [("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")];
+        for source in [
+            json!({"header": "A", "query": "b"}),
+            json!({"query": "t", "prefix": "Bearer"}),
+            json!({}),
+            json!({"cookie": " "}),
+        ] {
+            let doc = json!({"token_sources": [source]});
+            assert_eq!(
+                err_var(doc, &env),
+                "AUTHORIZER_CONFIG token_sources[0]",
+                "{source}"
+            );
+        }
+        assert_eq!(
+            err_var(json!({"token_sources": []}), &env),
+            "AUTHORIZER_CONFIG token_sources"
+        );
+    }
+
+    #[test]
+    fn path_rules_are_exclusive_and_validated() {
+        let env = [("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")];
+        let both = json!({"public_paths": ["/a"], "protected_paths": ["/b"]});
+        assert_eq!(
+            err_var(both, &env),
+            "AUTHORIZER_CONFIG public_paths/protected_paths"
+        );
+        assert_eq!(
+            err_var(json!({"public_paths": ["nope"]}), &env),
+            "AUTHORIZER_CONFIG public_paths[0]"
+        );
+        let c = config(json!({"protected_paths": ["/admin/*"]}), &env).unwrap();
+        assert!(matches!(c.path_rules, PathRules::ProtectedPaths(_)));
+    }
+
+    #[test]
+    fn claims_and_required_scopes_are_parsed() {
+        let env = [("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")];
+        let doc = json!({
+            "claims": {"include": {"https://example.com/roles": "roles"}, "strip_namespaces": ["https://example.com/"], "scope_as_list": true},
+            "required_scopes": {"GET /shows": "read:shows", "POST /shows/*": ["write:shows", "admin"]}
+        });
+        let c = config(doc, &env).unwrap();
+        assert_eq!(
+            c.claim_mapping.include,
+            Some(vec![(
+                "https://example.com/roles".to_owned(),
+                "roles".to_owned()
+            )])
+        );
+        assert!(c.claim_mapping.scope_as_list);
+        assert_eq!(c.route_scopes.len(), 2);
+        assert!(c.decisions_depend_on_route());
+        let bad = json!({"required_scopes": {"GET shows": "x"}});
+        assert_eq!(
+            err_var(bad, &env),
+            "AUTHORIZER_CONFIG required_scopes[\"GET shows\"]"
+        );
+        let empty = json!({"required_scopes": {"GET /shows": []}});
+        assert_eq!(
+            err_var(empty, &env),
+            "AUTHORIZER_CONFIG required_scopes[\"GET /shows\"]"
+        );
+    }
+
+    #[test]
+    fn config_file_is_read_and_exclusive_with_inline_document() {
+        let path =
+            std::env::temp_dir().join(format!("authorizer-config-{}.json", std::process::id()));
+        std::fs::write(
+            &path,
+            json!({"issuers": [{"issuer": AUTH0, "audience": "a"}]}).to_string(),
+        )
+        .unwrap();
+        let path_str = path.to_str().unwrap().to_owned();
+        let map: HashMap<&str, String> = [("AUTHORIZER_CONFIG_FILE", path_str.clone())].into();
+        let c = Config::from_lookup(|k| map.get(k).cloned()).unwrap();
+        assert_eq!(c.issuers[0].issuer, AUTH0);
+        let both: HashMap<&str, String> = [
+            ("AUTHORIZER_CONFIG_FILE", path_str),
+            ("AUTHORIZER_CONFIG", "{}".into()),
+        ]
+        .into();
+        assert_eq!(
+            Config::from_lookup(|k| both.get(k).cloned())
+                .unwrap_err()
+                .var,
+            "AUTHORIZER_CONFIG"
+        );
+        std::fs::remove_file(&path).unwrap();
+        let missing: HashMap<&str, String> =
+            [("AUTHORIZER_CONFIG_FILE", "/nonexistent/config.json".into())].into();
+        assert_eq!(
+            Config::from_lookup(|k| missing.get(k).cloned())
+                .unwrap_err()
+                .var,
+            "AUTHORIZER_CONFIG_FILE"
+        );
+    }
+}

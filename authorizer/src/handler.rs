@@ -771,6 +771,375 @@ mod tests {
         assert!(auth.handle(rest_token(&token)).await.is_ok());
     }
 
+    // ---- Issue 7: configuration beyond the basics ----
+
+    fn with_document(document: Value, extra: &[(&str, &str)]) -> Authorizer {
+        let text = document.to_string();
+        let mut vars = vec![("AUTHORIZER_CONFIG", text.as_str())];
+        vars.extend_from_slice(extra);
+        authorizer(&vars)
+    }
+
+    fn rest_request_to(path: &str, headers: Value) -> Value {
+        json!({"type": "REQUEST", "headers": headers,
+               "methodArn": format!("arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET{path}")})
+    }
+
+    fn v2_to(method: &str, path: &str, headers: Value) -> Value {
+        json!({"version": "2.0", "type": "REQUEST", "headers": headers, "rawPath": path,
+               "routeArn": format!("arn:aws:execute-api:eu-west-1:123456789012:abc123/$default/{method}{path}")})
+    }
+
+    #[tokio::test]
+    async fn several_issuers_each_verify_their_own_tokens() {
+        let auth0_key = TestKey::rsa2048();
+        let cognito_key = TestKey::ec_p256();
+        let auth0 = JwksServer::start_with(&[&auth0_key]);
+        let cognito = JwksServer::start_with(&[&cognito_key]);
+        let auth = with_document(
+            json!({"issuers": [
+                {"issuer": auth0.issuer(), "audience": AUDIENCE, "jwks_uri": auth0.jwks_uri()},
+                {"issuer": cognito.issuer_without_slash(), "audience": "client-1", "jwks_uri": cognito.jwks_uri()}
+            ]}),
+            &[],
+        );
+        auth.warm_up().await;
+        assert_eq!((auth0.jwks_hits(), cognito.jwks_hits()), (1, 1));
+
+        let a = auth0_key.sign(&claims(&auth0, "auth0-user"));
+        assert!(is_allow_policy(
+            &auth.handle(rest_token(&a)).await.unwrap(),
+            "auth0-user"
+        ));
+        let mut body = testkit::claims(&cognito.issuer_without_slash(), "client-1", "cognito-user");
+        let b = cognito_key.sign(&body);
+        assert!(is_allow_policy(
+            &auth.handle(rest_token(&b)).await.unwrap(),
+            "cognito-user"
+        ));
+
+        // A token signed by one issuer's key but naming the other issuer is refused.
+        body["iss"] = json!(auth0.issuer());
+        body["aud"] = json!(AUDIENCE);
+        let crossed = cognito_key.with_kid(auth0_key.kid()).sign(&body);
+        assert!(auth.handle(rest_token(&crossed)).await.is_err());
+
+        // An unknown issuer costs no fetch at either IdP.
+        let mut stranger = claims(&auth0, "x");
+        stranger["iss"] = json!("https://stranger.example.com/");
+        assert_eq!(
+            reason_for(&auth, &auth0_key.sign(&stranger)).await,
+            Reason::WrongIssuer
+        );
+        assert_eq!((auth0.jwks_hits(), cognito.jwks_hits()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn inline_jwks_needs_no_network() {
+        let key = TestKey::ec_p521();
+        let issuer = "https://idp.invalid/";
+        let auth = with_document(
+            json!({"issuers": [{"issuer": issuer, "audience": AUDIENCE, "jwks": TestKey::jwks(&[&key])}]}),
+            &[],
+        );
+        auth.warm_up().await;
+        let token = key.sign(&testkit::claims(issuer, AUDIENCE, "inline"));
+        assert!(is_allow_policy(
+            &auth.handle(rest_token(&token)).await.unwrap(),
+            "inline"
+        ));
+        let other = TestKey::ec_p521().sign(&testkit::claims(issuer, AUDIENCE, "inline"));
+        assert_eq!(reason_for(&auth, &other).await, Reason::UnknownKid);
+    }
+
+    #[tokio::test]
+    async fn hmac_secret_verifies_only_tokens_under_its_kid() {
+        let secret = "a-long-enough-shared-secret-for-hs256!";
+        let issuer = "https://self.example.com/";
+        let auth = with_document(
+            json!({"issuers": [{"issuer": issuer, "audience": AUDIENCE,
+                                "hmac": [{"kid": "local-1", "secret_env": "LOCAL_SECRET"}]}]}),
+            &[("LOCAL_SECRET", secret)],
+        );
+        let body = testkit::claims(issuer, AUDIENCE, "self");
+        let header = json!({"alg": "HS256", "typ": "JWT", "kid": "local-1"});
+        let good = forge::hmac_signed("HS256", secret.as_bytes(), &header, &body);
+        assert!(is_allow_policy(
+            &auth.handle(rest_token(&good)).await.unwrap(),
+            "self"
+        ));
+
+        let wrong_secret = forge::hmac_signed(
+            "HS256",
+            b"another-secret-that-is-long-enough!!",
+            &header,
+            &body,
+        );
+        assert_eq!(reason_for(&auth, &wrong_secret).await, Reason::BadSignature);
+        let no_kid =
+            forge::hmac_signed("HS256", secret.as_bytes(), &json!({"alg": "HS256"}), &body);
+        assert_eq!(reason_for(&auth, &no_kid).await, Reason::UnknownKid);
+        let other_alg = forge::hmac_signed(
+            "HS512",
+            secret.as_bytes(),
+            &json!({"alg": "HS512", "kid": "local-1"}),
+            &body,
+        );
+        assert_eq!(reason_for(&auth, &other_alg).await, Reason::UnsupportedAlg);
+        // No JWKS for an HMAC-only issuer: asymmetric tokens are refused without any fetch.
+        let rsa = TestKey::ec_p256().with_kid("local-1").sign(&body);
+        assert_eq!(reason_for(&auth, &rsa).await, Reason::UnsupportedAlg);
+    }
+
+    #[tokio::test]
+    async fn hmac_secret_and_jwks_never_stand_in_for_each_other() {
+        let key = TestKey::rsa2048();
+        let idp = JwksServer::start_with(&[&key]);
+        let secret = "a-long-enough-shared-secret-for-hs256!";
+        let auth = with_document(
+            json!({"issuers": [{"issuer": idp.issuer(), "audience": AUDIENCE, "jwks_uri": idp.jwks_uri(),
+                                "hmac": [{"kid": "local-1", "secret_env": "S"}]}]}),
+            &[("S", secret)],
+        );
+        let body = claims(&idp, "mallory");
+        // The public key as an HMAC secret, under the RSA key's kid: no HMAC key has that kid.
+        for (label, token) in forge::key_confusion_variants(&key, &body) {
+            assert!(
+                auth.handle(rest_token(&token))
+                    .await
+                    .unwrap_err()
+                    .is_unauthorized(),
+                "{label}"
+            );
+        }
+        // An RSA-signed token that names the HMAC kid finds no public key under it.
+        let named = key.sign_with_extra_header(&json!({"kid": "local-1"}), &body);
+        assert_eq!(reason_for(&auth, &named).await, Reason::UnknownKid);
+        // Both kinds still work on their own.
+        assert!(auth.handle(rest_token(&key.sign(&body))).await.is_ok());
+        let hs = forge::hmac_signed(
+            "HS256",
+            secret.as_bytes(),
+            &json!({"alg": "HS256", "kid": "local-1"}),
+            &body,
+        );
+        assert!(auth.handle(rest_token(&hs)).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn token_sources_are_tried_in_order() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        let issuer = idp.issuer();
+        let jwks_uri = idp.jwks_uri();
+        let auth = with_document(
+            json!({"token_sources": [{"header": "X-Token"}, {"query": "access_token"}, {"cookie": "session"}]}),
+            &[
+                ("JWT_ISSUER", &issuer),
+                ("JWT_AUDIENCE", AUDIENCE),
+                ("JWKS_URI", &jwks_uri),
+            ],
+        );
+        let token = key.sign(&claims(&idp, "sourced"));
+        let header =
+            json!({"type": "REQUEST", "methodArn": METHOD_ARN, "headers": {"x-token": token}});
+        assert!(auth.handle(header).await.is_ok());
+        // WebSocket $connect: the token in the query string.
+        let query = json!({"type": "REQUEST", "methodArn": "arn:aws:execute-api:eu-west-1:1:abc/prod/$connect",
+                           "queryStringParameters": {"access_token": token}});
+        assert!(auth.handle(query).await.is_ok());
+        let cookie_v2 = json!({"version": "2.0", "routeArn": ROUTE_ARN, "headers": {},
+                               "cookies": ["theme=dark", format!("session={token}")]});
+        assert_eq!(auth.handle(cookie_v2).await.unwrap()["isAuthorized"], true);
+        let cookie_rest = json!({"type": "REQUEST", "methodArn": METHOD_ARN,
+                                 "headers": {"Cookie": format!("a=1; session={token}")}});
+        assert!(auth.handle(cookie_rest).await.is_ok());
+        // The first source present decides: a bad header is not rescued by a good cookie.
+        let bad_first = json!({"type": "REQUEST", "methodArn": METHOD_ARN,
+                               "headers": {"X-Token": "garbage", "Cookie": format!("session={token}")}});
+        assert!(auth.handle(bad_first).await.unwrap_err().is_unauthorized());
+        // The default Authorization header is not a source any more.
+        let bearer = rest_request(&token);
+        assert_eq!(
+            auth.handle(bearer).await.unwrap_err().reason(),
+            Reason::MissingToken
+        );
+        let two_cookies = json!({"version": "2.0", "routeArn": ROUTE_ARN, "cookies": [format!("session={token}"), "session=x"]});
+        assert_eq!(
+            auth.handle(two_cookies).await.unwrap()["isAuthorized"],
+            false
+        );
+    }
+
+    #[tokio::test]
+    async fn public_paths_allow_without_token_and_only_that_route() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        let (issuer, jwks_uri) = (idp.issuer(), idp.jwks_uri());
+        let auth = with_document(
+            json!({"public_paths": ["/public", "/login/*"]}),
+            &[
+                ("JWT_ISSUER", &issuer),
+                ("JWT_AUDIENCE", AUDIENCE),
+                ("JWKS_URI", &jwks_uri),
+            ],
+        );
+        let token = key.sign(&claims(&idp, "known"));
+        let anonymous = auth
+            .handle(rest_request_to("/login/callback", json!({})))
+            .await
+            .unwrap();
+        assert_eq!(anonymous["principalId"], "anonymous");
+        assert_eq!(anonymous["context"], json!({}));
+        assert_eq!(
+            anonymous["policyDocument"]["Statement"][0]["Resource"],
+            "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/login/callback"
+        );
+        let garbage = auth
+            .handle(rest_request_to(
+                "/public",
+                json!({"Authorization": "Bearer x.y.z"}),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(garbage["principalId"], "anonymous");
+        let known = auth
+            .handle(rest_request_to(
+                "/public",
+                json!({"Authorization": format!("Bearer {token}")}),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(known["principalId"], "known");
+        assert_eq!(known["context"]["sub"], "known");
+        // Protected routes still need a token, and a valid token's allow names only its route.
+        let private = auth
+            .handle(rest_request_to("/private", json!({})))
+            .await
+            .unwrap_err();
+        assert_eq!(private.reason(), Reason::MissingToken);
+        let allowed = auth
+            .handle(rest_request_to(
+                "/private",
+                json!({"Authorization": format!("Bearer {token}")}),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            allowed["policyDocument"]["Statement"][0]["Resource"],
+            "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/private"
+        );
+        let v2 = auth
+            .handle(v2_to("GET", "/public", json!({})))
+            .await
+            .unwrap();
+        assert_eq!(v2, json!({"isAuthorized": true, "context": {}}));
+    }
+
+    #[tokio::test]
+    async fn protected_paths_leave_the_rest_public() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        let (issuer, jwks_uri) = (idp.issuer(), idp.jwks_uri());
+        let auth = with_document(
+            json!({"protected_paths": ["/admin/*"]}),
+            &[
+                ("JWT_ISSUER", &issuer),
+                ("JWT_AUDIENCE", AUDIENCE),
+                ("JWKS_URI", &jwks_uri),
+            ],
+        );
+        assert!(
+            auth.handle(rest_request_to("/home", json!({})))
+                .await
+                .is_ok()
+        );
+        assert!(
+            auth.handle(rest_request_to("/admin/users", json!({})))
+                .await
+                .is_err()
+        );
+        assert!(
+            auth.handle(rest_request_to("/admin", json!({})))
+                .await
+                .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_route_scope_is_an_explicit_deny() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        let (issuer, jwks_uri) = (idp.issuer(), idp.jwks_uri());
+        let auth = with_document(
+            json!({"required_scopes": {"GET /shows": "read:shows"}}),
+            &[
+                ("JWT_ISSUER", &issuer),
+                ("JWT_AUDIENCE", AUDIENCE),
+                ("JWKS_URI", &jwks_uri),
+            ],
+        );
+        let mut body = claims(&idp, "reader");
+        body["scope"] = json!("openid profile");
+        let without = key.sign(&body);
+        body["scope"] = json!("openid read:shows");
+        let with = key.sign(&body);
+        let bearer = |t: &str| json!({"Authorization": format!("Bearer {t}")});
+
+        let denied = auth
+            .handle(rest_request_to("/shows", bearer(&without)))
+            .await
+            .unwrap();
+        assert_eq!(denied["principalId"], "reader");
+        assert_eq!(denied["policyDocument"]["Statement"][0]["Effect"], "Deny");
+        let allowed = auth
+            .handle(rest_request_to("/shows", bearer(&with)))
+            .await
+            .unwrap();
+        assert_eq!(allowed["policyDocument"]["Statement"][0]["Effect"], "Allow");
+        let other_route = auth
+            .handle(rest_request_to("/me", bearer(&without)))
+            .await
+            .unwrap();
+        assert_eq!(
+            other_route["policyDocument"]["Statement"][0]["Effect"],
+            "Allow"
+        );
+        let v2 = auth
+            .handle(v2_to("GET", "/shows", bearer(&without)))
+            .await
+            .unwrap();
+        assert_eq!(v2["isAuthorized"], false);
+        let v2_post = auth
+            .handle(v2_to("POST", "/shows", bearer(&without)))
+            .await
+            .unwrap();
+        assert_eq!(v2_post["isAuthorized"], true);
+    }
+
+    #[tokio::test]
+    async fn claim_mapping_shapes_the_context() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        let (issuer, jwks_uri) = (idp.issuer(), idp.jwks_uri());
+        let auth = with_document(
+            json!({"claims": {"include": {"https://example.com/roles": "roles", "scope": "scope"}, "scope_as_list": true}}),
+            &[
+                ("JWT_ISSUER", &issuer),
+                ("JWT_AUDIENCE", AUDIENCE),
+                ("JWKS_URI", &jwks_uri),
+            ],
+        );
+        let mut body = claims(&idp, "mapped");
+        body["https://example.com/roles"] = json!(["admin"]);
+        body["scope"] = json!("read:shows write:shows");
+        let answer = auth.handle(http_v2(&key.sign(&body))).await.unwrap();
+        assert_eq!(
+            answer["context"],
+            json!({"roles": "[\"admin\"]", "scope": "[\"read:shows\",\"write:shows\"]", "sub": "mapped"})
+        );
+    }
+
     #[test]
     fn loggable_truncates_on_char_boundary() {
         let long = "é".repeat(100);
