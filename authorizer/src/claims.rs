@@ -52,28 +52,33 @@ pub struct ClaimMapping {
 impl ClaimMapping {
     /// The authorizer context for `claims`. API Gateway accepts only strings, numbers and
     /// booleans as values, so arrays and objects travel as JSON strings; `null`s are left out.
-    pub fn context(&self, claims: &Map<String, Value>) -> Map<String, Value> {
+    ///
+    /// Takes the claims by value: values move into the context instead of being copied.
+    pub fn context(&self, claims: Map<String, Value>) -> Map<String, Value> {
         let mut context = Map::new();
         for (name, value) in claims {
             let target = match &self.include {
-                Some(include) => match include.iter().find(|(claim, _)| claim == name) {
-                    Some((_, target)) => target.as_str(),
-                    None if name == "sub" => "sub",
+                Some(include) => match include.iter().find(|(claim, _)| *claim == name) {
+                    Some((_, target)) => target.clone(),
+                    None if name == "sub" => name.clone(),
                     None => continue,
                 },
-                None => self.strip_namespaces.apply(name),
+                None => match self.strip_namespaces.apply(&name) {
+                    stripped if stripped.len() == name.len() => name.clone(),
+                    stripped => stripped.to_owned(),
+                },
             };
             let value = match value {
                 Value::Null => continue,
                 Value::String(s) if name == "scope" && self.scope_as_list => {
                     Value::String(Value::from(s.split_whitespace().collect::<Vec<_>>()).to_string())
                 }
-                Value::String(_) | Value::Number(_) | Value::Bool(_) => value.clone(),
+                Value::String(_) | Value::Number(_) | Value::Bool(_) => value,
                 Value::Array(_) | Value::Object(_) => Value::String(value.to_string()),
             };
             // A claim under its own name wins over one that was renamed onto it.
-            if target == name || !context.contains_key(target) {
-                context.insert(target.to_owned(), value);
+            if target == name || !context.contains_key(&target) {
+                context.insert(target, value);
             }
         }
         context
@@ -98,7 +103,7 @@ mod tests {
 
     #[test]
     fn default_mapping_passes_claims_through_flattened() {
-        let context = ClaimMapping::default().context(&claims());
+        let context = ClaimMapping::default().context(claims());
         assert_eq!(context["sub"], "u1");
         assert_eq!(context["scope"], "read:shows write:shows");
         assert_eq!(context["n"], 3);
@@ -117,7 +122,7 @@ mod tests {
             ]),
             ..ClaimMapping::default()
         };
-        let context = mapping.context(&claims());
+        let context = mapping.context(claims());
         let keys: Vec<&str> = context.keys().map(String::as_str).collect();
         assert_eq!(keys, vec!["mail", "roles", "sub"]);
         assert_eq!(context["roles"], r#"["a","b"]"#);
@@ -129,7 +134,7 @@ mod tests {
             strip_namespaces: StripNamespaces::UrlLike,
             ..ClaimMapping::default()
         };
-        let context = mapping.context(&claims());
+        let context = mapping.context(claims());
         assert_eq!(context["roles"], r#"["a","b"]"#);
         assert!(!context.contains_key("https://example.com/roles"));
     }
@@ -145,7 +150,7 @@ mod tests {
             "https://example.com/email".into(),
             json!("other@example.com"),
         );
-        let context = mapping.context(&c);
+        let context = mapping.context(c);
         assert_eq!(context["roles"], r#"["a","b"]"#);
         assert_eq!(context["email"], "u@example.com");
     }
@@ -157,7 +162,7 @@ mod tests {
             ..ClaimMapping::default()
         };
         assert_eq!(
-            mapping.context(&claims())["scope"],
+            mapping.context(claims())["scope"],
             r#"["read:shows","write:shows"]"#
         );
     }

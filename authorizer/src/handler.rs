@@ -146,10 +146,10 @@ impl Authorizer {
                 return answer;
             }
         };
-        let context = self.claim_mapping.context(&caller.claims);
         if !public
             && !rules::has_required_scopes(&self.route_scopes, route.as_ref(), &caller.claims)
         {
+            let context = self.claim_mapping.context(caller.claims);
             let answer = policy::forbid(kind, self.style, arn, &caller.sub, context);
             info!(
                 decision = "deny",
@@ -163,6 +163,7 @@ impl Authorizer {
             );
             return answer;
         }
+        let context = self.claim_mapping.context(caller.claims);
         let answer = policy::allow(kind, self.style, arn, &caller.sub, context, self.grant);
         match &answer {
             Ok(_) => info!(

@@ -54,7 +54,7 @@ pub fn stage_wide_resource(arn: &str) -> Option<String> {
 
 /// The authorizer context with the default claim mapping (every claim, flattened); see
 /// [`crate::claims::ClaimMapping`].
-pub fn context_from_claims(claims: &Map<String, Value>) -> Map<String, Value> {
+pub fn context_from_claims(claims: Map<String, Value>) -> Map<String, Value> {
     crate::claims::ClaimMapping::default().context(claims)
 }
 
@@ -206,7 +206,7 @@ mod tests {
             "sub": "u1", "scope": "read:shows write:shows", "n": 3, "admin": true, "nothing": null,
             "roles": ["a", "b"], "addr": {"city": "X"}
         });
-        let context = context_from_claims(claims.as_object().unwrap());
+        let context = context_from_claims(claims.as_object().unwrap().clone());
         assert_eq!(context["sub"], "u1");
         assert_eq!(context["scope"], "read:shows write:shows");
         assert_eq!(context["n"], 3);
