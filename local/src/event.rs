@@ -389,6 +389,56 @@ mod tests {
     }
 
     #[test]
+    fn authorizer_event_reads_as_aws_lambda_events_v2_authorizer_request() {
+        use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
+        let route = spec("/items/{id}");
+        let found = RouteMatch {
+            route: &route,
+            path_parameters: BTreeMap::from([("id".to_owned(), "42".to_owned())]),
+        };
+        let event = authorizer_event(&request(), &found, vec!["Bearer abc".to_owned()]);
+        // The fields of the payload 2.0 authorizer event, as documented by API Gateway.
+        let documented = [
+            "version",
+            "type",
+            "routeArn",
+            "identitySource",
+            "routeKey",
+            "rawPath",
+            "rawQueryString",
+            "cookies",
+            "headers",
+            "queryStringParameters",
+            "requestContext",
+            "pathParameters",
+            "stageVariables",
+        ];
+        for key in event.as_object().unwrap().keys() {
+            assert!(
+                documented.contains(&key.as_str()),
+                "undocumented field {key}"
+            );
+        }
+        let typed: ApiGatewayV2CustomAuthorizerV2Request = serde_json::from_value(event).unwrap();
+        assert_eq!(typed.type_.as_deref(), Some("REQUEST"));
+        assert_eq!(typed.identity_source, Some(vec!["Bearer abc".to_owned()]));
+        assert_eq!(typed.route_key.as_deref(), Some("GET /items/{id}"));
+        assert_eq!(typed.cookies, vec!["a=1", "b=2"]);
+        assert_eq!(
+            typed.path_parameters.get("id").map(String::as_str),
+            Some("42")
+        );
+        assert_eq!(
+            typed.query_string_parameters.get("tag").map(String::as_str),
+            Some("a,b")
+        );
+        assert_eq!(typed.headers["x-forwarded-port"], "3000");
+        assert_eq!(typed.request_context.http.method, http::Method::GET);
+        assert_eq!(typed.request_context.time_epoch, 1_583_348_638_390);
+        assert_eq!(typed.request_context.apiid.as_deref(), Some(API_ID));
+    }
+
+    #[test]
     fn route_event_is_read_by_lambda_http_with_authorizer_context() {
         let route = spec("/items/{id}");
         let found = RouteMatch {
