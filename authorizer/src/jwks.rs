@@ -241,7 +241,10 @@ pub fn parse_jwk(jwk: &Value) -> Result<VerifyKey, &'static str> {
             let e = decode_member(text("e")?, "RSA key without `e`")?;
             let n = strip_leading_zeros(&n);
             let e = strip_leading_zeros(&e);
-            let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+            // `n` has no leading zero bytes left, so its first byte holds the top bit.
+            let bits = n
+                .first()
+                .map_or(0, |top| n.len() * 8 - top.leading_zeros() as usize);
             if !(2048..=8192).contains(&bits) {
                 return Err("RSA modulus must be 2048 to 8192 bits");
             }
@@ -751,6 +754,8 @@ mod tests {
 
     #[test]
     fn parse_jwk_short_rsa_modulus_is_skipped() {
+        assert!(parse_jwk(&json!({"kty": "RSA", "n": "AAAA", "e": "AQAB"})).is_err());
+        assert!(parse_jwk(&json!({"kty": "RSA", "n": "", "e": ""})).is_err());
         assert!(parse_jwk(&rsa_jwk(1024)).is_err());
         assert!(parse_jwk(&rsa_jwk(4096)).is_ok());
     }

@@ -117,11 +117,13 @@ pub fn extract_token<'a>(
         let found = match source {
             TokenSource::Header { name, prefix } => {
                 let value = match single_header(event, name) {
+                    // HTTP API events also carry the identity source on its own; use it when
+                    // the headers lack the default header.
                     Err(Reason::MissingToken)
-                        if kind == EventKind::HttpV2
+                        if kind != EventKind::RestRequest
                             && name.eq_ignore_ascii_case("authorization") =>
                     {
-                        identity_source_v2(event)
+                        identity_source(event)
                     }
                     other => other,
                 };
@@ -277,8 +279,9 @@ fn single_header<'a>(event: &'a Value, name: &str) -> Result<&'a str, Reason> {
     found.ok_or(Reason::MissingToken)
 }
 
-/// HTTP API 2.0 without an `Authorization` header: the identity source, when it is a single value.
-fn identity_source_v2(event: &Value) -> Result<&str, Reason> {
+/// HTTP API without an `Authorization` header: the identity source, when it is a single value
+/// (payload 2.0: an array; 1.0: a string).
+fn identity_source(event: &Value) -> Result<&str, Reason> {
     match event.get("identitySource") {
         Some(Value::Array(items)) => match items.as_slice() {
             [] => Err(Reason::MissingToken),
@@ -521,6 +524,19 @@ mod tests {
         assert_eq!(
             extract_token(&event, EventKind::HttpV2, &TokenSource::defaults()),
             Err(Reason::MalformedToken)
+        );
+    }
+
+    #[test]
+    fn http_v1_falls_back_to_identity_source_but_rest_does_not() {
+        let event = json!({"version": "1.0", "type": "REQUEST", "identitySource": "Bearer tok", "headers": {}});
+        assert_eq!(
+            extract_token(&event, EventKind::HttpV1, &TokenSource::defaults()),
+            Ok("tok")
+        );
+        assert_eq!(
+            extract_token(&event, EventKind::RestRequest, &TokenSource::defaults()),
+            Err(Reason::MissingToken)
         );
     }
 
