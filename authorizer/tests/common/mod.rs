@@ -95,6 +95,43 @@ impl Format {
     pub fn bearer(self, token: &str) -> Value {
         self.event(Some(&format!("Bearer {token}")))
     }
+
+    /// Moves `event` (of this format) to another route, consistently in the ARN and in every
+    /// path and method field API Gateway fills for this format.
+    pub fn at_route(self, mut event: Value, method: &str, path: &str) -> Value {
+        let arn_key = if matches!(self, Format::HttpV2Simple | Format::HttpV2Iam) {
+            "routeArn"
+        } else {
+            "methodArn"
+        };
+        let arn = event[arn_key].as_str().expect("ARN").to_owned();
+        let mut parts: Vec<&str> = arn.splitn(4, '/').collect();
+        parts.truncate(2);
+        event[arn_key] = json!(format!(
+            "{}/{method}/{}",
+            parts.join("/"),
+            path.trim_start_matches('/')
+        ));
+        match self {
+            Format::RestToken => {}
+            Format::RestRequest | Format::HttpV1 => {
+                event["path"] = json!(path);
+                event["resource"] = json!(path);
+                event["httpMethod"] = json!(method);
+                event["requestContext"]["path"] = json!(path);
+                event["requestContext"]["resourcePath"] = json!(path);
+                event["requestContext"]["httpMethod"] = json!(method);
+            }
+            Format::HttpV2Simple | Format::HttpV2Iam => {
+                event["rawPath"] = json!(path);
+                event["routeKey"] = json!(format!("{method} {path}"));
+                event["requestContext"]["routeKey"] = json!(format!("{method} {path}"));
+                event["requestContext"]["http"]["path"] = json!(path);
+                event["requestContext"]["http"]["method"] = json!(method);
+            }
+        }
+        event
+    }
 }
 
 /// What API Gateway would make of an authorizer's answer.
@@ -183,24 +220,58 @@ pub fn assert_denied(format: Format, result: Result<Value, InvokeError>, what: &
 /// Asserts an allow with the IAM policy covering the whole stage, and returns the context.
 #[track_caller]
 pub fn assert_allowed(format: Format, result: Result<Value, InvokeError>, sub: &str) -> Value {
+    let arn = format.arn();
+    // arn:aws:execute-api:region:account:api/stage/METHOD/path -> same stage, other route.
+    let mut parts: Vec<&str> = arn.splitn(4, '/').collect();
+    parts.truncate(2);
+    let other_route = format!("{}/DELETE/some/other/route", parts.join("/"));
+    allowed_covering(format, result, Some(sub), &[&arn, &other_route])
+}
+
+/// Asserts an allow whose policy covers at least `event`'s own ARN (route-dependent rules may
+/// narrow the policy to the route), and returns the context.
+#[track_caller]
+pub fn assert_allowed_event(
+    format: Format,
+    result: Result<Value, InvokeError>,
+    sub: Option<&str>,
+    event: &Value,
+) -> Value {
+    let arn = event
+        .get("methodArn")
+        .or_else(|| event.get("routeArn"))
+        .and_then(Value::as_str)
+        .expect("event has an ARN");
+    allowed_covering(format, result, sub, &[arn])
+}
+
+#[track_caller]
+fn allowed_covering(
+    format: Format,
+    result: Result<Value, InvokeError>,
+    sub: Option<&str>,
+    targets: &[&str],
+) -> Value {
     let raw = result.clone();
     match decide(format, result) {
         Decision::Allow { principal, context } => {
             if format != Format::HttpV2Simple {
-                assert_eq!(principal.as_deref(), Some(sub), "principalId is the sub");
+                if let Some(sub) = sub {
+                    assert_eq!(principal.as_deref(), Some(sub), "principalId is the sub");
+                }
                 let answer = raw.expect("allowed");
-                assert_policy_covers_stage(format, &answer);
+                assert_policy_covers(format, &answer, targets);
             }
             context
         }
-        other => panic!("{format:?}: expected an allow for {sub}, got {other:?}"),
+        other => panic!("{format:?}: expected an allow for {sub:?}, got {other:?}"),
     }
 }
 
-/// The Allow statement must be `execute-api:Invoke` on a resource that matches the event's ARN
-/// and also another method and path of the same stage (API Gateway caches the policy per token).
+/// The Allow statement must be `execute-api:Invoke` on resources that match every target ARN
+/// (API Gateway caches the policy per token, so a stage-wide answer must cover other routes).
 #[track_caller]
-fn assert_policy_covers_stage(format: Format, answer: &Value) {
+fn assert_policy_covers(format: Format, answer: &Value, targets: &[&str]) {
     let statement = &statements(answer).expect("statements")[0];
     let action = &statement["Action"];
     assert!(
@@ -216,17 +287,39 @@ fn assert_policy_covers_stage(format: Format, answer: &Value) {
             .collect(),
         other => panic!("resource: {other}"),
     };
-    let arn = format.arn();
-    // arn:aws:execute-api:region:account:api/stage/METHOD/path -> same stage, other route.
-    let mut parts: Vec<&str> = arn.splitn(4, '/').collect();
-    parts.truncate(2);
-    let other_route = format!("{}/DELETE/some/other/route", parts.join("/"));
-    for target in [&arn, &other_route] {
+    for target in targets {
         assert!(
             resources.iter().any(|r| glob_match(r, target)),
             "{format:?}: policy resources {resources:?} do not cover {target}"
         );
     }
+}
+
+/// Whether an answer's Allow statements cover `arn` (false for `isAuthorized` answers).
+pub fn policy_allows(answer: &Value, arn: &str) -> bool {
+    statements(answer).is_some_and(|statements| {
+        statements
+            .iter()
+            .filter(|s| s["Effect"] == "Allow")
+            .any(|s| match &s["Resource"] {
+                Value::String(r) => glob_match(r, arn),
+                Value::Array(rs) => rs
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .any(|r| glob_match(r, arn)),
+                _ => false,
+            })
+    })
+}
+
+/// The ARN of an event (`methodArn` or `routeArn`).
+pub fn event_arn(event: &Value) -> String {
+    event
+        .get("methodArn")
+        .or_else(|| event.get("routeArn"))
+        .and_then(Value::as_str)
+        .expect("event has an ARN")
+        .to_owned()
 }
 
 /// API Gateway policy resource matching: `*` matches any run of characters.
@@ -258,14 +351,18 @@ impl Harness {
     /// Starts the authorizer against an IdP the test prepared (e.g. already faulty).
     pub fn start_with_idp(idp: JwksServer, extra: &[(&str, &str)]) -> Self {
         let issuer = idp.issuer();
-        let mut env: Vec<(&str, &str)> = vec![
-            ("JWT_ISSUER", &issuer),
-            ("JWT_AUDIENCE", AUDIENCE),
-            // Debug logs, so the no-token-in-logs checks see everything the authorizer might say.
-            ("AWS_LAMBDA_LOG_LEVEL", "DEBUG"),
-        ];
+        let mut env: Vec<(&str, &str)> = vec![("JWT_ISSUER", &issuer), ("JWT_AUDIENCE", AUDIENCE)];
         env.extend_from_slice(extra);
-        let function = RuntimeApi::start(binary(), &env);
+        Self::start_configured(idp, &env)
+    }
+
+    /// Starts the authorizer with exactly `env` (plus debug logging): no issuer variables, for
+    /// tests that configure issuers through `AUTHORIZER_CONFIG`.
+    pub fn start_configured(idp: JwksServer, env: &[(&str, &str)]) -> Self {
+        // Debug logs, so the no-token-in-logs checks see everything the authorizer might say.
+        let mut all: Vec<(&str, &str)> = vec![("AWS_LAMBDA_LOG_LEVEL", "DEBUG")];
+        all.extend_from_slice(env);
+        let function = RuntimeApi::start(binary(), &all);
         Self {
             idp,
             function,
