@@ -6,6 +6,8 @@ use std::pin::Pin;
 
 use serde_json::Value;
 
+use authorizer::{Config, ConfigError};
+
 use crate::gateway::{Authorize, AuthorizerFailure};
 
 impl Authorize for authorizer::Authorizer {
@@ -27,23 +29,58 @@ impl Authorize for authorizer::Authorizer {
     }
 }
 
-/// The authorizer for `issuer`/`audience`. Its other settings (leeway, response style, timeouts)
-/// come from `settings`, else the environment, as in the Lambda function; with `discover` the JWKS location is
-/// always discovered from the issuer (the dev issuer), ignoring `JWKS_URI`.
-pub(crate) fn authorizer(
+/// A lookup that answers `fixed` first, then `settings`, then the process environment;
+/// `hidden` variables read as unset.
+fn lookup<'a>(
+    fixed: &'a [(&'a str, &'a str)],
+    hidden: &'a [&'a str],
+    settings: &'a BTreeMap<String, String>,
+) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name: &str| {
+        if let Some((_, value)) = fixed.iter().find(|(key, _)| *key == name) {
+            return Some((*value).to_owned());
+        }
+        if hidden.contains(&name) {
+            return None;
+        }
+        settings
+            .get(name)
+            .cloned()
+            .or_else(|| std::env::var(name).ok())
+    }
+}
+
+/// For the embedded dev issuer: its issuer and audience, its JWKS discovered from it (a
+/// `JWKS_URI` or configuration document in the environment is for a real issuer and ignored);
+/// the other settings (leeway, response style, timeouts) as configured.
+pub(crate) fn dev_config(
     issuer: &str,
     audience: &str,
-    discover: bool,
     settings: &BTreeMap<String, String>,
-) -> Result<authorizer::Authorizer, authorizer::ConfigError> {
-    let config = authorizer::Config::from_lookup(|name: &str| match name {
-        "JWT_ISSUER" => Some(issuer.to_owned()),
-        "JWT_AUDIENCE" => Some(audience.to_owned()),
-        "JWKS_URI" | "COGNITO_TOKEN_USE" if discover => None,
-        other => settings
-            .get(other)
-            .cloned()
-            .or_else(|| std::env::var(other).ok()),
-    })?;
-    authorizer::Authorizer::new(config)
+) -> Result<Config, ConfigError> {
+    let fixed = [("JWT_ISSUER", issuer), ("JWT_AUDIENCE", audience)];
+    let hidden = [
+        "JWKS_URI",
+        "COGNITO_TOKEN_USE",
+        "AUTHORIZER_CONFIG",
+        "AUTHORIZER_CONFIG_FILE",
+    ];
+    Config::from_lookup(lookup(&fixed, &hidden, settings))
+}
+
+/// For a given issuer and audience, the other settings as configured.
+pub(crate) fn external_config(
+    issuer: &str,
+    audience: &str,
+    settings: &BTreeMap<String, String>,
+) -> Result<Config, ConfigError> {
+    let fixed = [("JWT_ISSUER", issuer), ("JWT_AUDIENCE", audience)];
+    Config::from_lookup(lookup(&fixed, &[], settings))
+}
+
+/// Everything from `settings` and the environment, as the Lambda function reads it.
+pub(crate) fn environment_config(
+    settings: &BTreeMap<String, String>,
+) -> Result<Config, ConfigError> {
+    Config::from_lookup(lookup(&[], &[], settings))
 }

@@ -44,24 +44,31 @@ pub enum IssuerMode {
     Dev,
     /// A real issuer (Auth0, Cognito, any OIDC provider); the dev endpoints are off. The
     /// authorizer's other settings (`JWKS_URI`, `COGNITO_TOKEN_USE`, leeway, ...) come from
-    /// the environment, as in the Lambda function.
+    /// [`Options::authorizer_settings`], else the environment, as in the Lambda function.
     External {
         /// `JWT_ISSUER`.
         issuer: String,
         /// `JWT_AUDIENCE` (comma-separated).
         audience: String,
     },
+    /// The authorizer configured entirely from the environment, exactly as the Lambda function
+    /// (`JWT_ISSUER`/`JWT_AUDIENCE`, or `AUTHORIZER_CONFIG`/`AUTHORIZER_CONFIG_FILE`); the dev
+    /// endpoints are off.
+    Environment,
 }
 
 impl IssuerMode {
-    /// `External` when `JWT_ISSUER` is set (and not empty), else `Dev`.
+    /// `Environment` when `JWT_ISSUER`, `AUTHORIZER_CONFIG` or `AUTHORIZER_CONFIG_FILE` is set
+    /// (and not empty), else `Dev`.
     pub fn from_env() -> Self {
-        match std::env::var("JWT_ISSUER") {
-            Ok(issuer) if !issuer.trim().is_empty() => IssuerMode::External {
-                issuer,
-                audience: std::env::var("JWT_AUDIENCE").unwrap_or_default(),
-            },
-            _ => IssuerMode::Dev,
+        let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
+        if ["JWT_ISSUER", "AUTHORIZER_CONFIG", "AUTHORIZER_CONFIG_FILE"]
+            .iter()
+            .any(|name| set(name))
+        {
+            IssuerMode::Environment
+        } else {
+            IssuerMode::Dev
         }
     }
 }
@@ -107,7 +114,8 @@ pub struct LocalApi {
     gateway: Arc<Gateway>,
     authorizer: Arc<authorizer::Authorizer>,
     base_url: String,
-    issuer: IssuerMode,
+    /// The issuers the authorizer trusts, for the banner.
+    issuers: Vec<String>,
     warnings: Vec<String>,
 }
 
@@ -125,24 +133,26 @@ impl LocalApi {
     pub fn new(options: Options, address: SocketAddr) -> Result<Self, StartError> {
         let template = template::load(&options.template)?;
         let base_url = format!("http://{address}");
-        let (dev_issuer, authorizer) = match &options.issuer {
+        let settings = &options.authorizer_settings;
+        let (dev_issuer, config) = match &options.issuer {
             IssuerMode::Dev => {
                 // Loopback http is what the authorizer accepts for a non-https issuer.
                 let issuer = format!("http://127.0.0.1:{}/", address.port());
                 let dev = DevIssuer::generate(issuer, DEV_AUDIENCE.to_owned())?;
-                let authorizer = bridge::authorizer(
-                    dev.issuer(),
-                    dev.audience(),
-                    true,
-                    &options.authorizer_settings,
-                )?;
-                (Some(dev), authorizer)
+                let config = bridge::dev_config(dev.issuer(), dev.audience(), settings)?;
+                (Some(dev), config)
             }
-            IssuerMode::External { issuer, audience } => (
-                None,
-                bridge::authorizer(issuer, audience, false, &options.authorizer_settings)?,
-            ),
+            IssuerMode::External { issuer, audience } => {
+                (None, bridge::external_config(issuer, audience, settings)?)
+            }
+            IssuerMode::Environment => (None, bridge::environment_config(settings)?),
         };
+        let issuers = config
+            .issuers
+            .iter()
+            .map(|i| format!("{} (audience {})", i.issuer, i.audiences.join(", ")))
+            .collect();
+        let authorizer = authorizer::Authorizer::new(config)?;
         let mut warnings = template.warnings;
         for route in &template.routes {
             if !options.registry.contains(&route.binary) {
@@ -174,7 +184,7 @@ impl LocalApi {
             gateway: Arc::new(gateway),
             authorizer,
             base_url,
-            issuer: options.issuer,
+            issuers,
             warnings,
         })
     }
@@ -254,16 +264,13 @@ impl LocalApi {
                 );
             }
             None => {
-                let (issuer, audience) = match &self.issuer {
-                    IssuerMode::External { issuer, audience } => {
-                        (issuer.as_str(), audience.as_str())
-                    }
-                    IssuerMode::Dev => ("?", "?"),
-                };
                 let _ = writeln!(
                     out,
-                    "Issuer: {issuer} (JWT_ISSUER; audience {audience}); the /dev endpoints are off"
+                    "Issuer (from the configuration; the /dev endpoints are off):"
                 );
+                for issuer in &self.issuers {
+                    let _ = writeln!(out, "  {issuer}");
+                }
             }
         }
         let _ = writeln!(out);

@@ -499,3 +499,35 @@ async fn iam_policy_answers_are_read_like_api_gateway() {
     // The authorizer answers a Deny policy for the route: 403, like an explicit deny on AWS.
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn environment_mode_reads_the_authorizer_configuration_like_the_lambda() {
+    let issuer_base = start_default().await;
+    let mut options = Options::new(repository_template());
+    options.issuer = IssuerMode::Environment;
+    // Taken before the process environment, like variables set on the Lambda function.
+    options.authorizer_settings.extend([
+        ("JWT_ISSUER".to_owned(), format!("{issuer_base}/")),
+        (
+            "JWT_AUDIENCE".to_owned(),
+            "local-api,another-api".to_owned(),
+        ),
+    ]);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let api = local_api::LocalApi::new(options, address).unwrap();
+    let banner = api.banner();
+    assert!(
+        banner.contains(&format!("{issuer_base}/ (audience local-api, another-api)")),
+        "{banner}"
+    );
+    assert!(!banner.contains("/dev/token"), "{banner}");
+    tokio::spawn(api.serve(listener));
+    let api_base = format!("http://{address}");
+
+    let token = dev_token(&issuer_base, &[("sub", "frank")]).await;
+    let (status, body) = get(&api_base, "/private", Some(&format!("Bearer {token}"))).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "Hello frank!"));
+    let (status, _) = get(&api_base, "/.well-known/jwks.json", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
