@@ -94,6 +94,7 @@ pub struct RuntimeApi {
     child: Mutex<Child>,
     pid: u32,
     logs: Arc<Mutex<Vec<u8>>>,
+    capture_threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     spawned_at: Instant,
     timeout: Duration,
     // Dropped after the child is killed (field order is drop order).
@@ -173,17 +174,19 @@ impl RuntimeApi {
             .unwrap_or_else(|e| panic!("cannot spawn {}: {e}", binary.display()));
         let pid = child.id();
         let logs = Arc::new(Mutex::new(Vec::new()));
+        let mut capture_threads = Vec::new();
         if let Some(stdout) = child.stdout.take() {
-            capture(stdout, Arc::clone(&logs));
+            capture_threads.push(capture(stdout, Arc::clone(&logs)));
         }
         if let Some(stderr) = child.stderr.take() {
-            capture(stderr, Arc::clone(&logs));
+            capture_threads.push(capture(stderr, Arc::clone(&logs)));
         }
         Self {
             inner,
             child: Mutex::new(child),
             pid,
             logs,
+            capture_threads: Mutex::new(capture_threads),
             spawned_at,
             timeout: DEFAULT_TIMEOUT,
             _server: server,
@@ -310,8 +313,15 @@ impl RuntimeApi {
         None
     }
 
-    /// Everything the process wrote to stdout and stderr so far (lines in arrival order).
+    /// Everything the process wrote to stdout and stderr so far (lines in arrival order). Once the
+    /// process has exited, this waits until its output has been read to the end.
     pub fn logs(&self) -> String {
+        if self.exit_status().is_some() {
+            let threads = std::mem::take(&mut *lock(&self.capture_threads));
+            for thread in threads {
+                let _ = thread.join();
+            }
+        }
         String::from_utf8_lossy(&lock(&self.logs)).into_owned()
     }
 
@@ -362,7 +372,10 @@ fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-fn capture(stream: impl Read + Send + 'static, sink: Arc<Mutex<Vec<u8>>>) {
+fn capture(
+    stream: impl Read + Send + 'static,
+    sink: Arc<Mutex<Vec<u8>>>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let mut reader = BufReader::new(stream);
         let mut line = Vec::new();
@@ -370,7 +383,7 @@ fn capture(stream: impl Read + Send + 'static, sink: Arc<Mutex<Vec<u8>>>) {
             lock(&sink).extend_from_slice(&line);
             line.clear();
         }
-    });
+    })
 }
 
 fn epoch_ms() -> u128 {
