@@ -187,3 +187,72 @@ fn decisions_are_logged_as_json_lines_without_tokens() {
     );
     harness.assert_no_token_logged();
 }
+
+#[test]
+fn real_event_variants_with_null_maps_and_websocket_connect() {
+    let key = TestKey::ec_p256();
+    let harness = Harness::start(&[&key], &[]);
+    let token = harness.token(&key, &harness.claims("u"));
+    let bearer = format!("Bearer {token}");
+
+    // Payload 2.0 with null maps and the token only in identitySource.
+    let mut event: Value = serde_json::from_str(include_str!(
+        "fixtures/apigw-v2-custom-authorizer-v2-request-null-maps.json"
+    ))
+    .expect("fixture");
+    event["identitySource"] = json!([bearer]);
+    assert_allowed(
+        Format::HttpV2Simple,
+        harness.function.invoke(event.clone()),
+        "u",
+    );
+    event["headers"] = Value::Null;
+    event["cookies"] = Value::Null;
+    assert_allowed(
+        Format::HttpV2Simple,
+        harness.function.invoke(event.clone()),
+        "u",
+    );
+    event["identitySource"] = Value::Null;
+    let decision = decide(Format::HttpV2Simple, harness.function.invoke(event));
+    assert_eq!(decision, Decision::Forbidden, "no credential anywhere");
+
+    // REST REQUEST with null multi-value maps, and with null headers.
+    let mut event = Format::RestRequest.bearer(&token);
+    event["multiValueHeaders"] = Value::Null;
+    event["multiValueQueryStringParameters"] = Value::Null;
+    event["queryStringParameters"] = Value::Null;
+    assert_allowed(
+        Format::RestRequest,
+        harness.function.invoke(event.clone()),
+        "u",
+    );
+    event["headers"] = Value::Null;
+    assert_eq!(
+        decide(Format::RestRequest, harness.function.invoke(event)),
+        Decision::Unauthorized
+    );
+
+    // WebSocket $connect (REQUEST authorizer, version "$LATEST").
+    let mut event: Value = serde_json::from_str(include_str!(
+        "fixtures/apigw-v2-custom-authorizer-websocket-request.json"
+    ))
+    .expect("fixture");
+    event["headers"]["Authorization"] = json!(bearer);
+    event["multiValueHeaders"]["Authorization"] = json!([bearer]);
+    let answer = harness.function.invoke(event.clone());
+    let decision = decide(Format::RestRequest, answer.clone());
+    assert!(matches!(decision, Decision::Allow { .. }), "{decision:?}");
+    let arn = event["methodArn"].as_str().expect("methodArn");
+    assert!(
+        common::policy_allows(&answer.expect("allowed"), arn),
+        "policy does not cover {arn}"
+    );
+    event["headers"]["Authorization"] = json!("Bearer not.a.token");
+    event["multiValueHeaders"]["Authorization"] = json!(["Bearer not.a.token"]);
+    assert_eq!(
+        decide(Format::RestRequest, harness.function.invoke(event)),
+        Decision::Unauthorized
+    );
+    harness.assert_no_token_logged();
+}
