@@ -39,7 +39,8 @@ pub struct Authorizer {
 impl Authorizer {
     /// Builds the HTTP client and the key caches. No I/O.
     pub fn new(config: Config) -> Result<Authorizer, ConfigError> {
-        let client = jwks::http_client(&config.jwks)
+        let clients = jwks::HttpClients::new(&config.jwks)
+            .map(Arc::new)
             .map_err(|e| ConfigError::new("JWKS HTTP client", format!("cannot be built: {e}")))?;
         let fresh = moka::future::Cache::builder()
             .time_to_live(config.jwks.cache_ttl)
@@ -56,7 +57,7 @@ impl Authorizer {
             let keys = JwksCache::new(
                 issuer.issuer.clone(),
                 source,
-                client.clone(),
+                Arc::clone(&clients),
                 config.jwks,
                 fresh.clone(),
                 slot,
@@ -637,6 +638,36 @@ mod tests {
             assert!(auth.handle(rest_token(&token)).await.is_ok(), "{fault:?}");
             assert_eq!(idp.jwks_hits(), before + 1, "{fault:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn expired_keys_are_served_while_a_refresh_hangs() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        let auth = Arc::new(for_server(&idp, &[("JWKS_TIMEOUT_MS", "10000")]));
+        auth.warm_up().await;
+        let keys = Arc::clone(&auth.verifier.issuers()[0].keys);
+        keys.expire_fresh().await;
+        keys.backdate(Duration::from_secs(3600));
+        idp.set_fault(Fault::Hang);
+        let token = key.sign(&claims(&idp, "patient"));
+
+        // The first request refreshes and hangs on the IdP...
+        let first = {
+            let (auth, token) = (Arc::clone(&auth), token.clone());
+            tokio::spawn(async move { auth.handle(rest_token(&token)).await })
+        };
+        while idp.jwks_hits() < 2 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        // ...while the next one is answered with the last good keys instead of queueing.
+        assert!(is_allow_policy(
+            &auth.handle(rest_token(&token)).await.unwrap(),
+            "patient"
+        ));
+        assert!(!first.is_finished());
+        assert_eq!(idp.jwks_hits(), 2);
+        first.abort();
     }
 
     #[tokio::test]

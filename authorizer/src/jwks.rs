@@ -159,6 +159,9 @@ pub enum JwksError {
         #[source]
         source: serde_json::Error,
     },
+    /// The https client could not be built (for instance, no root certificates on the system).
+    #[error("cannot set up https: {0}")]
+    Client(String),
     /// JSON, but not a JWKS (`{"keys": [...]}`) or not a discovery document with a usable `jwks_uri`.
     #[error("{0}")]
     Shape(String),
@@ -400,7 +403,7 @@ struct FetchState {
 pub struct JwksCache {
     issuer: String,
     source: KeySource,
-    client: reqwest::Client,
+    clients: Arc<HttpClients>,
     settings: JwksSettings,
     /// Fresh key sets of all issuers, keyed by issuer position; entries expire after the TTL.
     fresh: moka::future::Cache<usize, Arc<KeySet>>,
@@ -428,7 +431,7 @@ impl JwksCache {
     pub fn new(
         issuer: String,
         source: KeySource,
-        client: reqwest::Client,
+        clients: Arc<HttpClients>,
         settings: JwksSettings,
         fresh: moka::future::Cache<usize, Arc<KeySet>>,
         slot: usize,
@@ -436,7 +439,7 @@ impl JwksCache {
         Self {
             issuer,
             source,
-            client,
+            clients,
             settings,
             fresh,
             slot,
@@ -493,7 +496,22 @@ impl JwksCache {
             }
             state.generation
         };
-        let _flight = self.fetch_lock.lock().await;
+        let _flight = match self.fetch_lock.try_lock() {
+            Ok(flight) => flight,
+            Err(_) => {
+                // A fetch is in flight. When our keys merely expired, serve the last good ones
+                // rather than queue behind it (it may take the whole timeout); an unknown kid
+                // waits, since that fetch may bring it.
+                let stale = match trigger {
+                    Trigger::Missing => self.state().last_good.clone(),
+                    Trigger::UnknownKid => None,
+                };
+                if stale.is_some() {
+                    return stale;
+                }
+                self.fetch_lock.lock().await
+            }
+        };
         let started = {
             let mut state = self.state();
             if state.generation != seen_generation {
@@ -558,7 +576,7 @@ impl JwksCache {
             } => url.clone(),
             _ => self.discover_jwks_uri().await,
         };
-        let body = get_bounded(&self.client, &url, self.settings.max_bytes).await?;
+        let body = get_bounded(&self.clients, &url, self.settings.max_bytes).await?;
         let doc: Value = serde_json::from_slice(&body).map_err(|source| JwksError::Json {
             url: url.to_string(),
             source,
@@ -577,7 +595,7 @@ impl JwksCache {
             return fallback
                 .unwrap_or_else(|| Url::parse("https://invalid.invalid/").expect("static URL"));
         };
-        let found = match get_bounded(&self.client, &discovery, self.settings.max_bytes).await {
+        let found = match get_bounded(&self.clients, &discovery, self.settings.max_bytes).await {
             Ok(body) => parse_discovery(&body),
             Err(err) => Err(err),
         };
@@ -652,10 +670,11 @@ pub fn parse_discovery(body: &[u8]) -> Result<Url, JwksError> {
 /// GET `url` and read at most `limit` bytes of body, streaming, so a huge or endless
 /// body is cut off instead of buffered.
 pub async fn get_bounded(
-    client: &reqwest::Client,
+    clients: &HttpClients,
     url: &Url,
     limit: usize,
 ) -> Result<Vec<u8>, JwksError> {
+    let client = clients.for_url(url)?;
     let http = |source| JwksError::Http {
         url: url.to_string(),
         source,
@@ -690,15 +709,53 @@ pub async fn get_bounded(
     Ok(body)
 }
 
-/// The HTTP client for key fetches: no redirects (a JWKS that moves must be reconfigured,
-/// and a redirect could downgrade to plain http), bounded time.
-pub fn http_client(settings: &JwksSettings) -> Result<reqwest::Client, reqwest::Error> {
+/// HTTP clients for key fetches: no redirects (a JWKS that moves must be reconfigured, and a
+/// redirect could downgrade to plain http), bounded time.
+///
+/// The https client loads the system's root certificates (~2 ms and some memory), so it is
+/// built on the first https fetch only: a deployment whose keys are on loopback http (local
+/// runs, tests) never pays for it.
+#[derive(Debug)]
+pub struct HttpClients {
+    settings: JwksSettings,
+    plain: reqwest::Client,
+    tls: std::sync::OnceLock<Result<reqwest::Client, String>>,
+}
+
+impl HttpClients {
+    /// The plain client now, the https client on first use.
+    pub fn new(settings: &JwksSettings) -> Result<Self, reqwest::Error> {
+        // No roots: this client only ever speaks plain http to loopback hosts.
+        let plain = client_builder(settings).tls_certs_only([]).build()?;
+        Ok(Self {
+            settings: *settings,
+            plain,
+            tls: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// The client for `url`'s scheme.
+    pub fn for_url(&self, url: &Url) -> Result<&reqwest::Client, JwksError> {
+        if url.scheme() != "https" {
+            return Ok(&self.plain);
+        }
+        self.tls
+            .get_or_init(|| {
+                client_builder(&self.settings)
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| JwksError::Client(e.clone()))
+    }
+}
+
+fn client_builder(settings: &JwksSettings) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(settings.timeout)
         .connect_timeout(settings.timeout)
         .user_agent(concat!("jwt-lambda-authorizer/", env!("CARGO_PKG_VERSION")))
-        .build()
 }
 
 #[cfg(test)]
@@ -930,6 +987,22 @@ mod tests {
             decide(&history, Trigger::Missing, t0 + s.failure_backoff, &s),
             Decision::Fetch
         );
+    }
+
+    #[test]
+    fn https_client_is_built_on_first_https_use_only() {
+        let clients = HttpClients::new(&settings()).unwrap();
+        assert!(clients.tls.get().is_none());
+        clients
+            .for_url(&Url::parse("http://127.0.0.1:1/jwks").unwrap())
+            .unwrap();
+        assert!(
+            clients.tls.get().is_none(),
+            "plain http must not load root certificates"
+        );
+        // Building may fail on a machine without CA certificates; either way it is attempted now.
+        let _ = clients.for_url(&Url::parse("https://idp.example.com/jwks").unwrap());
+        assert!(clients.tls.get().is_some());
     }
 
     #[test]
