@@ -36,7 +36,20 @@ async fn report_init_error(message: &str) {
     };
     let body =
         serde_json::json!({"errorType": "Runtime.ConfigurationError", "errorMessage": message});
-    let result = reqwest::Client::new()
+    // The Runtime API is plain http on the sandbox's loopback: no TLS roots needed (a default
+    // client loads the system's CA certificates, and panics when there are none).
+    let client = match reqwest::Client::builder()
+        .tls_certs_only([])
+        .timeout(std::time::Duration::from_secs(2))
+        .build()
+    {
+        Ok(client) => client,
+        Err(err) => {
+            tracing::error!(error = %err, "could not report the init error to the Lambda Runtime API");
+            return;
+        }
+    };
+    let result = client
         .post(format!("http://{api}/2018-06-01/runtime/init/error"))
         .header(
             "Lambda-Runtime-Function-Error-Type",
@@ -44,7 +57,6 @@ async fn report_init_error(message: &str) {
         )
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(body.to_string())
-        .timeout(std::time::Duration::from_secs(2))
         .send()
         .await;
     if let Err(err) = result {
