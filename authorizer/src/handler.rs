@@ -558,44 +558,50 @@ mod tests {
     async fn unknown_kid_flood_refetches_once_per_cooldown() {
         let key = TestKey::ec_p256();
         let idp = JwksServer::start_with(&[&key]);
-        let auth = for_server(&idp, &[]);
+        let auth = Arc::new(for_server(&idp, &[]));
         auth.warm_up().await;
         assert_eq!(idp.jwks_hits(), 1);
-        let keys = &auth.verifier.issuers()[0].keys;
         let body = claims(&idp, "u");
 
-        // Within the cooldown after warm-up: unknown kids are denied without fetching.
+        // The first unknown kid refetches (the keys may have just rotated); the rest of the
+        // window's unknown kids are denied without fetching, concurrent or not.
+        let flood = |tag: &'static str| {
+            let mut set = tokio::task::JoinSet::new();
+            for i in 0..20 {
+                let token = TestKey::ec_p256()
+                    .with_kid(&format!("{tag}-{i}"))
+                    .sign(&body);
+                let auth = Arc::clone(&auth);
+                set.spawn(async move { auth.handle(rest_token(&token)).await });
+            }
+            set
+        };
+        let mut first = flood("first");
+        while let Some(result) = first.join_next().await {
+            assert_eq!(result.unwrap().unwrap_err().reason(), Reason::UnknownKid);
+        }
+        assert_eq!(idp.jwks_hits(), 2);
         for i in 0..20 {
             let token = TestKey::ec_p256()
-                .with_kid(&format!("random-{i}"))
+                .with_kid(&format!("more-{i}"))
                 .sign(&body);
             assert_eq!(reason_for(&auth, &token).await, Reason::UnknownKid);
         }
-        assert_eq!(idp.jwks_hits(), 1);
+        assert_eq!(idp.jwks_hits(), 2);
 
-        // After the cooldown, a concurrent flood triggers exactly one fetch.
-        keys.backdate(crate::config::defaults::JWKS_REFETCH_COOLDOWN);
-        let tokens: Vec<String> = (0..20)
-            .map(|i| {
-                TestKey::ec_p256()
-                    .with_kid(&format!("flood-{i}"))
-                    .sign(&body)
-            })
-            .collect();
-        let mut set = tokio::task::JoinSet::new();
-        let auth = Arc::new(auth);
-        for token in tokens {
-            let auth = Arc::clone(&auth);
-            set.spawn(async move { auth.handle(rest_token(&token)).await });
-        }
-        while let Some(result) = set.join_next().await {
+        // Once the cooldown has passed, the next flood costs exactly one more fetch.
+        auth.verifier.issuers()[0]
+            .keys
+            .backdate(crate::config::defaults::JWKS_REFETCH_COOLDOWN);
+        let mut second = flood("second");
+        while let Some(result) = second.join_next().await {
             assert!(result.unwrap().unwrap_err().is_unauthorized());
         }
-        assert_eq!(idp.jwks_hits(), 2);
+        assert_eq!(idp.jwks_hits(), 3);
     }
 
     #[tokio::test]
-    async fn rotated_key_is_picked_up_after_cooldown() {
+    async fn rotated_key_is_picked_up_by_its_first_token() {
         let old = TestKey::ec_p256();
         let idp = JwksServer::start_with(&[&old]);
         let auth = for_server(&idp, &[]);
@@ -603,13 +609,28 @@ mod tests {
         let new = TestKey::ed25519();
         idp.set_keys(&[&new]);
         let token = new.sign(&claims(&idp, "rotated"));
-        assert_eq!(reason_for(&auth, &token).await, Reason::UnknownKid);
+        assert!(is_allow_policy(
+            &auth.handle(rest_token(&token)).await.unwrap(),
+            "rotated"
+        ));
+        assert_eq!(idp.jwks_hits(), 2);
+        // The withdrawn key stopped working with the refetch.
+        let old_token = old.sign(&claims(&idp, "old"));
+        assert_eq!(reason_for(&auth, &old_token).await, Reason::UnknownKid);
+
+        // A second rotation within the cooldown waits for the window to pass.
+        let newer = TestKey::ec_p384();
+        idp.set_keys(&[&newer]);
+        let newer_token = newer.sign(&claims(&idp, "newer"));
+        assert_eq!(reason_for(&auth, &newer_token).await, Reason::UnknownKid);
         auth.verifier.issuers()[0]
             .keys
             .backdate(crate::config::defaults::JWKS_REFETCH_COOLDOWN);
-        let answer = auth.handle(rest_token(&token)).await.unwrap();
-        assert!(is_allow_policy(&answer, "rotated"));
-        assert_eq!(idp.jwks_hits(), 2);
+        assert!(is_allow_policy(
+            &auth.handle(rest_token(&newer_token)).await.unwrap(),
+            "newer"
+        ));
+        assert_eq!(idp.jwks_hits(), 3);
     }
 
     #[tokio::test]

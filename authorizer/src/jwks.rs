@@ -347,6 +347,8 @@ pub enum Decision {
 pub struct FetchHistory {
     /// Start of the latest fetch attempt, successful or not.
     pub last_attempt: Option<Instant>,
+    /// Start of the latest fetch attempt caused by an unknown `kid`.
+    pub last_kid_refetch: Option<Instant>,
     /// End of the latest failed attempt, cleared by a success.
     pub last_failure: Option<Instant>,
 }
@@ -354,7 +356,9 @@ pub struct FetchHistory {
 /// The refetch rules, as a pure function of the history and `now`:
 /// - after a failure, nothing for `failure_backoff` (deny fast or serve stale keys);
 /// - an unknown `kid` refetches at most once per `refetch_cooldown`, counted from the latest
-///   attempt of any kind, so random `kid`s cannot drive more than one request per window.
+///   refetch an unknown `kid` caused (as aws-jwt-verify's penalty box): a key rotated just now
+///   is picked up by its first token, and random `kid`s cannot drive more than one request
+///   per window.
 pub fn decide(
     history: &FetchHistory,
     trigger: Trigger,
@@ -367,7 +371,8 @@ pub fn decide(
     if within(history.last_failure, settings.failure_backoff) {
         return Decision::Skip;
     }
-    if trigger == Trigger::UnknownKid && within(history.last_attempt, settings.refetch_cooldown) {
+    if trigger == Trigger::UnknownKid && within(history.last_kid_refetch, settings.refetch_cooldown)
+    {
         return Decision::Skip;
     }
     Decision::Fetch
@@ -523,6 +528,9 @@ impl JwksCache {
                 return state.last_good.clone();
             }
             state.history.last_attempt = Some(now);
+            if trigger == Trigger::UnknownKid {
+                state.history.last_kid_refetch = Some(now);
+            }
             now
         };
         match self.fetch().await {
@@ -624,6 +632,7 @@ impl JwksCache {
             }
         };
         back(&mut state.history.last_attempt);
+        back(&mut state.history.last_kid_refetch);
         back(&mut state.history.last_failure);
     }
 
@@ -934,6 +943,7 @@ mod tests {
         let t0 = Instant::now();
         let history = FetchHistory {
             last_attempt: Some(t0),
+            last_kid_refetch: Some(t0),
             last_failure: None,
         };
         let s = settings();
@@ -967,10 +977,30 @@ mod tests {
     }
 
     #[test]
+    fn first_unknown_kid_after_a_routine_fetch_refetches() {
+        let t0 = Instant::now();
+        let history = FetchHistory {
+            last_attempt: Some(t0),
+            last_kid_refetch: None,
+            last_failure: None,
+        };
+        assert_eq!(
+            decide(
+                &history,
+                Trigger::UnknownKid,
+                t0 + Duration::from_millis(10),
+                &settings()
+            ),
+            Decision::Fetch
+        );
+    }
+
+    #[test]
     fn failed_fetch_backs_off_for_every_trigger() {
         let t0 = Instant::now();
         let history = FetchHistory {
             last_attempt: Some(t0),
+            last_kid_refetch: None,
             last_failure: Some(t0),
         };
         let s = settings();
