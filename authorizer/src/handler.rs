@@ -1194,6 +1194,19 @@ mod tests {
     }
 
     #[test]
+    fn authorizer_and_its_futures_can_be_shared_across_threads() {
+        fn send_sync<T: Send + Sync>(_: &T) {}
+        fn send<T: Send>(_: T) {}
+        let auth = authorizer(&[
+            ("JWT_ISSUER", "https://idp.example.com/"),
+            ("JWT_AUDIENCE", "a"),
+        ]);
+        send_sync(&auth);
+        send(auth.handle(json!({})));
+        send(auth.warm_up());
+    }
+
+    #[test]
     fn loggable_truncates_on_char_boundary() {
         let long = "é".repeat(100);
         let cut = loggable(&long);
