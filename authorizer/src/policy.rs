@@ -184,6 +184,17 @@ mod tests {
     }
 
     #[test]
+    fn stage_wide_resource_keeps_colons_in_path_out_of_the_grant() {
+        assert_eq!(
+            stage_wide_resource(
+                "arn:aws:execute-api:eu-central-1:1:api/lab/GET/c/2021-08-01T00:00:00Z"
+            )
+            .as_deref(),
+            Some("arn:aws:execute-api:eu-central-1:1:api/lab/*")
+        );
+    }
+
+    #[test]
     fn stage_wide_resource_odd_arns_are_none() {
         for arn in [
             "",

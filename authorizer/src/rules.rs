@@ -206,6 +206,12 @@ mod tests {
         assert_eq!((r.method, r.path.as_str()), ("POST", "/"));
         let r = route_of("arn:aws:execute-api:us-east-1:1:api/prod/$connect").unwrap();
         assert_eq!((r.method, r.path.as_str()), ("$connect", "/"));
+        // Paths may contain colons (timestamps); only the first five separate ARN fields.
+        let r = route_of(
+            "arn:aws:execute-api:eu-central-1:1:api/lab/GET/counters/2021-08-01T00:00:00Z",
+        )
+        .unwrap();
+        assert_eq!(r.path, "/counters/2021-08-01T00:00:00Z");
         assert_eq!(route_of("arn:aws:execute-api:us-east-1:1:api/prod"), None);
         assert_eq!(route_of("garbage"), None);
     }
