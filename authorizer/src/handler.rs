@@ -1193,6 +1193,63 @@ mod tests {
         );
     }
 
+    /// Every fixture with each top-level member replaced by values of every JSON type, and
+    /// removed: the handler answers (allow only with the valid token), never panics.
+    #[tokio::test]
+    async fn mangled_real_events_never_panic_and_never_allow_without_token() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        let auth = for_server(&idp, &[]);
+        let fixtures = [
+            include_str!("../fixtures/apigw-custom-auth-request.json"),
+            include_str!("../fixtures/apigw-custom-auth-request-type-request.json"),
+            include_str!("../fixtures/apigw-v2-custom-authorizer-v1-request.json"),
+            include_str!("../fixtures/apigw-v2-custom-authorizer-v2-request.json"),
+            include_str!("../fixtures/apigw-v2-custom-authorizer-websocket-request.json"),
+        ];
+        let replacements = [
+            json!(null),
+            json!(0),
+            json!(-1.5e300),
+            json!(true),
+            json!(""),
+            json!("Bearer "),
+            json!("Bearer a.b.c"),
+            json!([]),
+            json!([null, 1, "x"]),
+            json!({}),
+            json!({"Authorization": ["Bearer x"], "authorization": {"a": 1}}),
+        ];
+        let mut checked = 0;
+        for fixture in fixtures {
+            let event: Value = serde_json::from_str(fixture).unwrap();
+            let keys: Vec<String> = event.as_object().unwrap().keys().cloned().collect();
+            for member in &keys {
+                let mut removed = event.clone();
+                removed.as_object_mut().unwrap().remove(member);
+                let mut variants = vec![removed];
+                for replacement in &replacements {
+                    let mut changed = event.clone();
+                    changed[member.as_str()] = replacement.clone();
+                    variants.push(changed);
+                }
+                for variant in variants {
+                    let answer = auth.handle(variant.clone()).await;
+                    let allowed = match &answer {
+                        Ok(v) => {
+                            v["isAuthorized"] == true
+                                || v["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+                        }
+                        Err(_) => false,
+                    };
+                    assert!(!allowed, "allowed without a token: {variant}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 300, "{checked}");
+    }
+
     #[test]
     fn authorizer_and_its_futures_can_be_shared_across_threads() {
         fn send_sync<T: Send + Sync>(_: &T) {}
