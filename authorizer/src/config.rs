@@ -59,9 +59,8 @@ pub struct Config {
 }
 
 impl Config {
-    /// Whether the decision for a token can differ between routes of the stage (path rules
-    /// or required scopes). Then allows name only the requested route, so API Gateway's
-    /// authorizer cache cannot carry one route's decision over to another.
+    /// Whether decisions need the requested route (path rules or required scopes), read from
+    /// the method/route ARN.
     pub fn decisions_depend_on_route(&self) -> bool {
         self.path_rules != PathRules::ProtectAll || !self.route_scopes.is_empty()
     }

@@ -33,7 +33,8 @@ pub struct Authorizer {
     path_rules: PathRules,
     route_scopes: Vec<RouteScope>,
     claim_mapping: ClaimMapping,
-    grant: Grant,
+    /// Whether decisions need the request's route (path rules or required scopes).
+    needs_route: bool,
 }
 
 impl Authorizer {
@@ -45,11 +46,7 @@ impl Authorizer {
         let fresh = moka::future::Cache::builder()
             .time_to_live(config.jwks.cache_ttl)
             .build();
-        let grant = if config.decisions_depend_on_route() {
-            Grant::Route
-        } else {
-            Grant::Stage
-        };
+        let needs_route = config.decisions_depend_on_route();
         let mut issuers = Vec::with_capacity(config.issuers.len());
         for (slot, issuer) in config.issuers.into_iter().enumerate() {
             let source = key_source(&issuer)?;
@@ -75,7 +72,7 @@ impl Authorizer {
             path_rules: config.path_rules,
             route_scopes: config.route_scopes,
             claim_mapping: config.claim_mapping,
-            grant,
+            needs_route,
         })
     }
 
@@ -107,9 +104,10 @@ impl Authorizer {
             }
         };
         let arn = token::resource_arn(&event, kind);
-        let route = match self.grant {
-            Grant::Route => arn.and_then(rules::route_of),
-            Grant::Stage => None,
+        let route = if self.needs_route {
+            arn.and_then(rules::route_of)
+        } else {
+            None
         };
         let public = self.path_rules.is_public(route.as_ref());
         let mut facts = TokenFacts::default();
@@ -147,25 +145,47 @@ impl Authorizer {
                 return answer;
             }
         };
-        if !public
-            && !rules::has_required_scopes(&self.route_scopes, route.as_ref(), &caller.claims)
-        {
+        // A valid token is allowed on every route of the stage (so the answer is safe to cache),
+        // except routes whose required scopes it lacks.
+        let answer = if self.route_scopes.is_empty() {
             let context = self.claim_mapping.context(caller.claims);
-            let answer = policy::forbid(kind, self.style, arn, &caller.sub, context);
-            info!(
-                decision = "deny",
-                reason = Reason::InsufficientScope.as_str(),
-                event = kind.as_str(),
-                sub = %caller.sub,
-                kid,
-                alg,
-                elapsed_us = elapsed_us(started),
-                "denied"
+            policy::allow(kind, self.style, arn, &caller.sub, context, Grant::Stage)
+        } else {
+            let denied: Vec<&RouteScope> = self
+                .route_scopes
+                .iter()
+                .filter(|rule| !rule.granted_by(&caller.claims))
+                .collect();
+            let denied_here = match &route {
+                Some(route) => denied.iter().any(|rule| rule.applies_to(route)),
+                // Without a known route, any missing scope refuses (fail closed).
+                None => !denied.is_empty(),
+            };
+            let context = self.claim_mapping.context(caller.claims);
+            let answer = policy::allow_scoped(
+                kind,
+                self.style,
+                arn,
+                &caller.sub,
+                context,
+                &denied,
+                denied_here,
             );
-            return answer;
-        }
-        let context = self.claim_mapping.context(caller.claims);
-        let answer = policy::allow(kind, self.style, arn, &caller.sub, context, self.grant);
+            if denied_here && answer.is_ok() {
+                info!(
+                    decision = "deny",
+                    reason = Reason::InsufficientScope.as_str(),
+                    event = kind.as_str(),
+                    sub = %caller.sub,
+                    kid,
+                    alg,
+                    elapsed_us = elapsed_us(started),
+                    "denied"
+                );
+                return answer;
+            }
+            answer
+        };
         match &answer {
             Ok(_) => info!(
                 decision = "allow",
@@ -350,6 +370,41 @@ mod tests {
             Err(HandlerError::Unauthorized { reason }) => reason,
             other => panic!("expected a 401 denial, got {other:?}"),
         }
+    }
+
+    /// IAM evaluation as API Gateway does it for a cached policy: an explicit Deny matching
+    /// the resource wins, else an Allow must match (`*` matches any characters, `/` included).
+    fn iam_allows(answer: &Value, resource: &str) -> bool {
+        fn matches(pattern: &str, text: &str) -> bool {
+            match pattern.split_once('*') {
+                None => pattern == text,
+                Some((head, tail)) => {
+                    text.starts_with(head)
+                        && (0..=text.len() - head.len()).any(|i| {
+                            text.is_char_boundary(head.len() + i)
+                                && matches(tail, &text[head.len() + i..])
+                        })
+                }
+            }
+        }
+        let statements = answer["policyDocument"]["Statement"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let hits = |effect: &str| {
+            statements.iter().any(|st| {
+                st["Effect"] == effect
+                    && match &st["Resource"] {
+                        Value::String(r) => matches(r, resource),
+                        Value::Array(rs) => rs
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .any(|r| matches(r, resource)),
+                        _ => false,
+                    }
+            })
+        };
+        !hits("Deny") && hits("Allow")
     }
 
     fn is_allow_policy(answer: &Value, principal: &str) -> bool {
@@ -1078,9 +1133,10 @@ mod tests {
             ))
             .await
             .unwrap();
+        // A valid token is good on every route: the allow covers the stage (cacheable).
         assert_eq!(
             allowed["policyDocument"]["Statement"][0]["Resource"],
-            "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/private"
+            "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/*"
         );
         let v2 = auth
             .handle(v2_to("GET", "/public", json!({})))
@@ -1139,25 +1195,31 @@ mod tests {
         let with = key.sign(&body);
         let bearer = |t: &str| json!({"Authorization": format!("Bearer {t}")});
 
+        let arn = |method: &str, path: &str| {
+            format!("arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/{method}{path}")
+        };
         let denied = auth
             .handle(rest_request_to("/shows", bearer(&without)))
             .await
             .unwrap();
         assert_eq!(denied["principalId"], "reader");
-        assert_eq!(denied["policyDocument"]["Statement"][0]["Effect"], "Deny");
+        assert!(!iam_allows(&denied, &arn("GET", "/shows")));
+        assert!(!iam_allows(&denied, &arn("GET", "/shows/")));
+        // The same (cacheable) policy still lets the caller reach routes without the rule.
+        assert!(iam_allows(&denied, &arn("GET", "/me")));
+        assert!(iam_allows(&denied, &arn("POST", "/shows")));
+        assert!(iam_allows(&denied, &arn("GET", "/showsx")));
         let allowed = auth
             .handle(rest_request_to("/shows", bearer(&with)))
             .await
             .unwrap();
-        assert_eq!(allowed["policyDocument"]["Statement"][0]["Effect"], "Allow");
+        assert!(iam_allows(&allowed, &arn("GET", "/shows")));
         let other_route = auth
             .handle(rest_request_to("/me", bearer(&without)))
             .await
             .unwrap();
-        assert_eq!(
-            other_route["policyDocument"]["Statement"][0]["Effect"],
-            "Allow"
-        );
+        assert!(iam_allows(&other_route, &arn("GET", "/me")));
+        assert!(!iam_allows(&other_route, &arn("GET", "/shows")));
         let v2 = auth
             .handle(v2_to("GET", "/shows", bearer(&without)))
             .await
