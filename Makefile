@@ -137,6 +137,13 @@ bench: ## the benchmarks behind the README's performance figures (release build)
 	$(call say,cargo bench -p authorizer)
 	cargo bench -p authorizer
 
+.PHONY: bench-node
+bench-node: ## side by side with the Node peer (aws-jwt-verify): bench/node-peer, needs Node 20 + npm
+	$(call need,node,Node.js 20 from https://nodejs.org or apt-get install nodejs npm)
+	$(call say,cargo build --release -p authorizer && (cd bench/node-peer && npm ci && node bench.mjs))
+	cargo build --release -p authorizer
+	cd bench/node-peer && npm ci --no-audit --no-fund --loglevel=error && node bench.mjs $(ARGS)
+
 .PHONY: tools
 tools: ## install cargo-lambda, SAM CLI, cfn-lint and zig into .venv (from PyPI) + the arm64 Rust target
 	$(call say,python3 -m venv $(VENV) && pip install cargo-lambda aws-sam-cli cfn-lint ziglang)
