@@ -77,6 +77,7 @@ clippy:
 check-templates: ## template checks: our own (scripts/check_template.py), then sam validate --lint and cfn-lint
 	$(call say,scripts/check_template.py: references in Auth.Authorizers + invoke permission + binaries + env vars)
 	python3 scripts/check_template.py $(TEMPLATES)
+	python3 scripts/check_template.py --self-test >/dev/null || python3 scripts/check_template.py --self-test
 	@if command -v sam >/dev/null 2>&1 && command -v cfn-lint >/dev/null 2>&1; then \
 		for t in $(TEMPLATES); do printf '\033[1m==> %s\033[0m\n' "sam validate --lint -t $$t"; sam validate --lint -t $$t; done; \
 		printf '\033[1m==> %s\033[0m\n' "cfn-lint $(TEMPLATES)"; cfn-lint $(TEMPLATES); \
