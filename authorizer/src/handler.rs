@@ -145,47 +145,36 @@ impl Authorizer {
                 return answer;
             }
         };
-        // A valid token is allowed on every route of the stage (so the answer is safe to cache),
-        // except routes whose required scopes it lacks.
-        let answer = if self.route_scopes.is_empty() {
-            let context = self.claim_mapping.context(caller.claims);
-            policy::allow(kind, self.style, arn, &caller.sub, context, Grant::Stage)
-        } else {
-            let denied: Vec<&RouteScope> = self
-                .route_scopes
-                .iter()
-                .filter(|rule| !rule.granted_by(&caller.claims))
-                .collect();
-            let denied_here = match &route {
-                Some(route) => denied.iter().any(|rule| rule.applies_to(route)),
-                // Without a known route, any missing scope refuses (fail closed).
-                None => !denied.is_empty(),
-            };
-            let context = self.claim_mapping.context(caller.claims);
-            let answer = policy::allow_scoped(
-                kind,
-                self.style,
-                arn,
-                &caller.sub,
-                context,
-                &denied,
-                denied_here,
+        // A token that satisfies every required-scope rule is allowed on the whole stage; one
+        // that lacks a scope is allowed on the requested route only (when that route does not
+        // need the scope), so a cached allow can never cover a route it may not use.
+        let lacks_some = self
+            .route_scopes
+            .iter()
+            .any(|rule| !rule.granted_by(&caller.claims));
+        let denied_here = lacks_some
+            && !rules::has_required_scopes(&self.route_scopes, route.as_ref(), &caller.claims);
+        let context = self.claim_mapping.context(caller.claims);
+        if denied_here {
+            let answer = policy::forbid(kind, self.style, arn, &caller.sub, context);
+            info!(
+                decision = "deny",
+                reason = Reason::InsufficientScope.as_str(),
+                event = kind.as_str(),
+                sub = %caller.sub,
+                kid,
+                alg,
+                elapsed_us = elapsed_us(started),
+                "denied"
             );
-            if denied_here && answer.is_ok() {
-                info!(
-                    decision = "deny",
-                    reason = Reason::InsufficientScope.as_str(),
-                    event = kind.as_str(),
-                    sub = %caller.sub,
-                    kid,
-                    alg,
-                    elapsed_us = elapsed_us(started),
-                    "denied"
-                );
-                return answer;
-            }
-            answer
+            return answer;
+        }
+        let grant = if lacks_some {
+            Grant::Route
+        } else {
+            Grant::Stage
         };
+        let answer = policy::allow(kind, self.style, arn, &caller.sub, context, grant);
         match &answer {
             Ok(_) => info!(
                 decision = "allow",
@@ -1203,21 +1192,25 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(denied["principalId"], "reader");
+        assert_eq!(denied["policyDocument"]["Statement"][0]["Effect"], "Deny");
         assert!(!iam_allows(&denied, &arn("GET", "/shows")));
-        assert!(!iam_allows(&denied, &arn("GET", "/shows/")));
-        // The same (cacheable) policy still lets the caller reach routes without the rule.
-        assert!(iam_allows(&denied, &arn("GET", "/me")));
-        assert!(iam_allows(&denied, &arn("POST", "/shows")));
-        assert!(iam_allows(&denied, &arn("GET", "/showsx")));
+        assert!(
+            !iam_allows(&denied, &arn("GET", "/me")),
+            "a deny names no other route"
+        );
         let allowed = auth
             .handle(rest_request_to("/shows", bearer(&with)))
             .await
             .unwrap();
+        // Every scope present: the allow covers the stage.
         assert!(iam_allows(&allowed, &arn("GET", "/shows")));
+        assert!(iam_allows(&allowed, &arn("DELETE", "/anything")));
         let other_route = auth
             .handle(rest_request_to("/me", bearer(&without)))
             .await
             .unwrap();
+        // A scope missing: allowed where no scope is needed, and the (cacheable) allow does not
+        // reach the route that needs it.
         assert!(iam_allows(&other_route, &arn("GET", "/me")));
         assert!(!iam_allows(&other_route, &arn("GET", "/shows")));
         let v2 = auth

@@ -7,7 +7,6 @@ use serde_json::{Map, Value, json};
 
 use crate::config::ResponseStyle;
 use crate::error::{HandlerError, Reason};
-use crate::rules::RouteScope;
 use crate::token::EventKind;
 
 /// IAM policy language version.
@@ -116,54 +115,22 @@ pub fn allow(
     Ok(policy(sub, "Allow", &resource, context))
 }
 
-/// The answer for a verified caller when routes require scopes: `denied` lists the rules
-/// whose scopes the token lacks, `denied_here` whether one covers the requested route.
-///
-/// The policy allows the whole stage and explicitly denies the routes of `denied` (an explicit
-/// Deny wins in IAM), so it stays right for every route when API Gateway caches it: the
-/// requested route gets 403 if it is one of them, the others are unaffected. Simple answers
-/// carry no resource, so they can only speak for the requested route.
-pub fn allow_scoped(
+/// The explicit deny for a valid token that may not use this route (403): it names only
+/// this route, so it cannot block the caller's other routes.
+pub fn forbid(
     kind: EventKind,
     style: ResponseStyle,
     arn: Option<&str>,
     sub: &str,
     context: Map<String, Value>,
-    denied: &[&RouteScope],
-    denied_here: bool,
 ) -> Result<Value, HandlerError> {
     if !uses_policy(kind, style) {
-        return Ok(json!({"isAuthorized": !denied_here, "context": context}));
+        return Ok(json!({"isAuthorized": false, "context": context}));
     }
     let arn = arn.ok_or(HandlerError::MalformedEvent(
-        "no methodArn/routeArn to grant access to",
+        "no methodArn/routeArn to deny",
     ))?;
-    let Some(base) = stage_base(arn) else {
-        // Unknown ARN shape: speak for the requested resource only.
-        let effect = if denied_here { "Deny" } else { "Allow" };
-        return Ok(policy(sub, effect, arn, context));
-    };
-    let mut statements = vec![json!({
-        "Action": "execute-api:Invoke",
-        "Effect": "Allow",
-        "Resource": format!("{base}*"),
-    })];
-    let denied_resources: Vec<String> = denied
-        .iter()
-        .flat_map(|rule| rule.resources(&base))
-        .collect();
-    if !denied_resources.is_empty() {
-        statements.push(json!({
-            "Action": "execute-api:Invoke",
-            "Effect": "Deny",
-            "Resource": denied_resources,
-        }));
-    }
-    Ok(json!({
-        "principalId": sub,
-        "policyDocument": {"Version": POLICY_VERSION, "Statement": statements},
-        "context": context,
-    }))
+    Ok(policy(sub, "Deny", arn, context))
 }
 
 /// The answer to a request refused for `reason` before a caller was established:
@@ -354,74 +321,27 @@ mod tests {
     }
 
     #[test]
-    fn allow_scoped_allows_stage_and_denies_lacking_routes() {
+    fn forbid_names_only_the_requested_route() {
         let arn = "arn:aws:execute-api:us-east-1:1:abc/prod/GET/shows";
-        let rule = RouteScope::parse("GET /shows/*", vec!["read:shows".into()]).unwrap();
-        let answer = allow_scoped(
+        let answer = forbid(
             EventKind::HttpV1,
             ResponseStyle::Simple,
             Some(arn),
             "u1",
             Map::new(),
-            &[&rule],
-            true,
         )
         .unwrap();
-        let statements = &answer["policyDocument"]["Statement"];
-        assert_eq!(statements[0]["Effect"], "Allow");
-        assert_eq!(
-            statements[0]["Resource"],
-            "arn:aws:execute-api:us-east-1:1:abc/prod/*"
-        );
-        assert_eq!(statements[1]["Effect"], "Deny");
-        assert_eq!(
-            statements[1]["Resource"],
-            json!([
-                "arn:aws:execute-api:us-east-1:1:abc/prod/GET/shows",
-                "arn:aws:execute-api:us-east-1:1:abc/prod/GET/shows/*"
-            ])
-        );
-        let typed: ApiGatewayCustomAuthorizerResponse = serde_json::from_value(answer).unwrap();
-        assert_eq!(typed.policy_document.statement.len(), 2);
-        let none = allow_scoped(
-            EventKind::RestToken,
-            ResponseStyle::Simple,
-            Some(arn),
-            "u1",
-            Map::new(),
-            &[],
-            false,
-        )
-        .unwrap();
-        assert_eq!(
-            none["policyDocument"]["Statement"]
-                .as_array()
-                .unwrap()
-                .len(),
-            1
-        );
-        let simple = allow_scoped(
+        assert_eq!(answer["policyDocument"]["Statement"][0]["Effect"], "Deny");
+        assert_eq!(answer["policyDocument"]["Statement"][0]["Resource"], arn);
+        let simple = forbid(
             EventKind::HttpV2,
             ResponseStyle::Simple,
             None,
             "u1",
             Map::new(),
-            &[&rule],
-            true,
         )
         .unwrap();
         assert_eq!(simple["isAuthorized"], false);
-        let odd = allow_scoped(
-            EventKind::RestToken,
-            ResponseStyle::Simple,
-            Some("odd"),
-            "u1",
-            Map::new(),
-            &[&rule],
-            true,
-        )
-        .unwrap();
-        assert_eq!(odd["policyDocument"]["Statement"][0]["Effect"], "Deny");
     }
 
     #[test]

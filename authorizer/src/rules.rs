@@ -76,20 +76,6 @@ impl PathPattern {
     }
 }
 
-impl PathPattern {
-    /// The pattern as IAM resource path suffixes (after `<METHOD>/`), with and without the
-    /// trailing slash the matcher ignores.
-    fn resource_paths(&self) -> Vec<String> {
-        let base = self.base.trim_start_matches('/');
-        match (self.wildcard, base.is_empty()) {
-            (true, true) => vec!["*".to_owned()],
-            (true, false) => vec![base.to_owned(), format!("{base}/*")],
-            (false, true) => vec![String::new()],
-            (false, false) => vec![base.to_owned(), format!("{base}/")],
-        }
-    }
-}
-
 fn normalise(path: &str) -> &str {
     match path.strip_suffix('/') {
         Some(stripped) => stripped,
@@ -170,26 +156,6 @@ impl RouteScope {
         self.scopes
             .iter()
             .all(|needed| granted_scopes(claims).any(|s| s == needed))
-    }
-
-    /// The execute-api resources the rule covers on a stage, as IAM resource patterns below
-    /// `stage_base` (`arn:...:<api>/<stage>/`). IAM's `*` also matches `/`, so "any method" is
-    /// spelt out method by method rather than as `*` (which would cover other paths too).
-    pub fn resources(&self, stage_base: &str) -> Vec<String> {
-        const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
-        let methods: Vec<&str> = match &self.method {
-            Some(method) => vec![method.as_str()],
-            None => METHODS.to_vec(),
-        };
-        let paths = self.path.resource_paths();
-        methods
-            .iter()
-            .flat_map(|method| {
-                paths
-                    .iter()
-                    .map(move |path| format!("{stage_base}{method}/{path}"))
-            })
-            .collect()
     }
 }
 
@@ -315,26 +281,6 @@ mod tests {
         assert_eq!(RouteScope::parse("/x", vec![]).unwrap().method, None);
         assert!(RouteScope::parse("GET shows", vec![]).is_err());
         assert!(RouteScope::parse("G-T /x", vec![]).is_err());
-    }
-
-    #[test]
-    fn rule_resources_cover_exactly_the_rule() {
-        let base = "arn:aws:execute-api:r:1:api/prod/";
-        let r = RouteScope::parse("GET /shows", vec![]).unwrap();
-        assert_eq!(
-            r.resources(base),
-            vec![format!("{base}GET/shows"), format!("{base}GET/shows/")]
-        );
-        let r = RouteScope::parse("POST /shows/*", vec![]).unwrap();
-        assert_eq!(
-            r.resources(base),
-            vec![format!("{base}POST/shows"), format!("{base}POST/shows/*")]
-        );
-        let r = RouteScope::parse("DELETE *", vec![]).unwrap();
-        assert_eq!(r.resources(base), vec![format!("{base}DELETE/*")]);
-        let r = RouteScope::parse("/admin", vec![]).unwrap();
-        assert_eq!(r.resources(base).len(), 14);
-        assert!(r.resources(base).iter().all(|res| !res.contains("/*/")));
     }
 
     #[test]
