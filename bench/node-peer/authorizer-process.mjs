@@ -21,6 +21,11 @@ if (!api) {
     headers: {},
   });
   process.stdout.write(`${JSON.stringify(answer)}\n`);
+  // BENCH_HOLD: stay alive until stdin closes, so the benchmark can read this process's peak RSS.
+  if (process.env.BENCH_HOLD) {
+    process.stdin.resume();
+    await new Promise((resolve) => process.stdin.on("end", resolve));
+  }
   process.exit(0);
 }
 

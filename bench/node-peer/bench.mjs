@@ -97,12 +97,13 @@ const forgedEvent = eventWith(forged);
 function stats(values) {
   const s = [...values].sort((x, y) => x - y);
   const at = (p) => s[Math.round(p * (s.length - 1))];
-  return { median: at(0.5), p90: at(0.9), p99: at(0.99), min: s[0], max: s[s.length - 1], n: s.length };
+  const mean = s.reduce((sum, x) => sum + x, 0) / s.length;
+  return { median: at(0.5), mean, p90: at(0.9), p99: at(0.99), min: s[0], max: s[s.length - 1], n: s.length };
 }
 const fmt = (x, d = 1) => x.toFixed(d).padStart(8);
 const line = (label, st, unit, d = 1) =>
   console.log(
-    `${label.padEnd(44)} median ${fmt(st.median, d)} ${unit}  p90 ${fmt(st.p90, d)}  p99 ${fmt(st.p99, d)}  min ${fmt(st.min, d)}  max ${fmt(st.max, d)}  n=${st.n}`,
+    `${label.padEnd(40)} median ${fmt(st.median, d)} ${unit.padEnd(3)} mean ${fmt(st.mean, d)}  p90 ${fmt(st.p90, d)}  p99 ${fmt(st.p99, d)}  max ${fmt(st.max, d)}  n=${st.n}`,
   );
 
 // ---------- Lambda Runtime API stand-in (one per process) ----------
@@ -273,8 +274,15 @@ async function coldStart(c, warmInvokes) {
 async function oneShot() {
   const t0 = process.hrtime.bigint();
   const child = spawn(process.execPath, [here("./authorizer-process.mjs")], {
-    env: { PATH: process.env.PATH, JWT_ISSUER: issuer, JWT_AUDIENCE: AUDIENCE, JWKS_URI: jwksUri, BENCH_TOKEN: token },
-    stdio: ["ignore", "pipe", "inherit"],
+    env: {
+      PATH: process.env.PATH,
+      JWT_ISSUER: issuer,
+      JWT_AUDIENCE: AUDIENCE,
+      JWKS_URI: jwksUri,
+      BENCH_TOKEN: token,
+      BENCH_HOLD: "1",
+    },
+    stdio: ["pipe", "pipe", "inherit"],
   });
   let out = "";
   let rssKiB = NaN;
@@ -283,11 +291,8 @@ async function oneShot() {
       out += d;
       if (out.includes("\n")) {
         const t = process.hrtime.bigint();
-        try {
-          rssKiB = vmHwmKiB(child.pid);
-        } catch {
-          // already gone
-        }
+        rssKiB = vmHwmKiB(child.pid);
+        child.stdin.end();
         resolve(t);
       }
     }),
@@ -354,4 +359,19 @@ console.log(`\nNode one-shot (no Runtime API loop; answer to stdout): ${RUNS} ru
 line("spawn -> answer on stdout", stats(oneShots.map((x) => x.ms)), "ms");
 line("peak RSS at answer (VmHWM)", stats(oneShots.map((x) => x.rssKiB / 1024)), "MiB");
 console.log(`\nJWKS fetches served: ${jwksHits}`);
+
+if (results.rust) {
+  const med = (name, f) => stats(results[name].map(f)).median;
+  const rows = [
+    ["spawn -> first allow (ms, median)", (x) => x.firstAllowMs, 1],
+    ["peak RSS after warm series (MiB, median)", (x) => x.rssWarmKiB / 1024, 1],
+  ];
+  console.log("\nSide by side (same harness)                   Rust      Node   Node/Rust");
+  for (const [label, f, d] of rows) {
+    const [r, n] = [med("rust", f), med("node", f)];
+    console.log(`${label.padEnd(44)} ${fmt(r, d)}  ${fmt(n, d)}  ${fmt(n / r, 1)}x`);
+  }
+  const [r, n] = [stats(results.rust[0].latenciesUs).median, stats(results.node[0].latenciesUs).median];
+  console.log(`${"warm invoke round trip (us, median)".padEnd(44)} ${fmt(r, 0)}  ${fmt(n, 0)}  ${fmt(n / r, 1)}x`);
+}
 idp.close();
