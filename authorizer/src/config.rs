@@ -56,6 +56,10 @@ pub struct Config {
     pub claim_mapping: ClaimMapping,
     /// Scopes required per route. Default: none.
     pub route_scopes: Vec<RouteScope>,
+    /// `AUTHORIZER_CACHE_TTL_SECONDS`: how long API Gateway caches this authorizer's answers
+    /// (the API's `ReauthorizeEvery` / `authorizerResultTtlInSeconds`). `None` (unset) means
+    /// unknown, and is treated as "cached". Route rules require `Some(0)`.
+    pub api_cache_ttl: Option<Duration>,
 }
 
 impl Config {
@@ -298,8 +302,12 @@ impl Config {
             None => ResponseStyle::default(),
             Some(v) => parse_response_style("AUTHORIZER_RESPONSE_STYLE", &v)?,
         };
+        let api_cache_ttl = get("AUTHORIZER_CACHE_TTL_SECONDS")
+            .map(|v| parse_in_range("AUTHORIZER_CACHE_TTL_SECONDS", &v, 0, 3_600))
+            .transpose()?
+            .map(Duration::from_secs);
 
-        Ok(Config {
+        let config = Config {
             issuers,
             leeway,
             jwks,
@@ -308,8 +316,36 @@ impl Config {
             path_rules: document.path_rules,
             claim_mapping: document.claim_mapping,
             route_scopes: document.route_scopes,
-        })
+            api_cache_ttl,
+        };
+        check_route_rules_uncached(&config)?;
+        Ok(config)
     }
+}
+
+/// Route rules (public/protected paths, required scopes) make an answer true for one route
+/// only, but API Gateway caches an answer under the identity source (the `Authorization`
+/// header) and replays it for the caller's other routes: an anonymous allow on a public path
+/// would then open protected routes, and an allow for a route without scope rules would
+/// open the routes that need a scope. HTTP API simple answers (`isAuthorized`) cannot be
+/// narrowed to a route at all. Adding `$context.routeKey` to the identity sources does not
+/// make this safe either: the route key is the route template (`ANY /{proxy+}`, `$default`,
+/// `GET /items/{id}`), which many paths share. So route rules are accepted only when the
+/// answer cache is known to be off.
+fn check_route_rules_uncached(config: &Config) -> Result<(), ConfigError> {
+    if !config.decisions_depend_on_route() || config.api_cache_ttl == Some(Duration::ZERO) {
+        return Ok(());
+    }
+    let seen = match config.api_cache_ttl {
+        None => "is not set (so the API Gateway authorizer cache is assumed on)".to_owned(),
+        Some(ttl) => format!("is {} seconds", ttl.as_secs()),
+    };
+    Err(ConfigError::new(
+        "AUTHORIZER_CACHE_TTL_SECONDS",
+        format!(
+            "{seen}, but public_paths, protected_paths or required_scopes make answers depend on              the route, and API Gateway would replay a cached answer on the caller's other routes.              Turn the authorizer cache off (SAM parameter AuthorizerCacheTtlSeconds=0, i.e.              ReauthorizeEvery / authorizerResultTtlInSeconds 0) and set              AUTHORIZER_CACHE_TTL_SECONDS=0 to match, or remove the route rules"
+        ),
+    ))
 }
 
 /// The single issuer of `JWT_ISSUER`, `JWT_AUDIENCE`, `JWKS_URI`, `COGNITO_TOKEN_USE`.
@@ -787,5 +823,62 @@ mod tests {
         ])
         .unwrap_err();
         assert_eq!(err.var, "AUTHORIZER_RESPONSE_STYLE");
+    }
+
+    fn with_route_rule(ttl: Option<&str>) -> Result<Config, ConfigError> {
+        let document = r#"{"issuers": [{"issuer": "https://tenant.eu.auth0.com/", "audience": "a"}],
+                           "public_paths": ["/login"]}"#;
+        let mut vars = vec![("AUTHORIZER_CONFIG", document)];
+        if let Some(ttl) = ttl {
+            vars.push(("AUTHORIZER_CACHE_TTL_SECONDS", ttl));
+        }
+        config(&vars)
+    }
+
+    #[test]
+    fn route_rules_with_unknown_cache_ttl_are_rejected() {
+        let err = with_route_rule(None).unwrap_err();
+        assert_eq!(err.var, "AUTHORIZER_CACHE_TTL_SECONDS");
+        assert!(err.message.contains("AuthorizerCacheTtlSeconds=0"), "{err}");
+    }
+
+    #[test]
+    fn route_rules_with_cache_on_are_rejected() {
+        let err = with_route_rule(Some("300")).unwrap_err();
+        assert_eq!(err.var, "AUTHORIZER_CACHE_TTL_SECONDS");
+        assert!(err.message.contains("300 seconds"), "{err}");
+        let scopes = r#"{"issuers": [{"issuer": "https://t.auth0.com/", "audience": "a"}],
+                         "required_scopes": {"GET /shows": "read:shows"}}"#;
+        let err = config(&[
+            ("AUTHORIZER_CONFIG", scopes),
+            ("AUTHORIZER_CACHE_TTL_SECONDS", "1"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var, "AUTHORIZER_CACHE_TTL_SECONDS");
+    }
+
+    #[test]
+    fn route_rules_with_cache_off_are_accepted() {
+        let c = with_route_rule(Some("0")).unwrap();
+        assert!(c.decisions_depend_on_route());
+        assert_eq!(c.api_cache_ttl, Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn cache_ttl_without_route_rules_is_accepted_and_validated() {
+        let c = config(&[
+            ("JWT_ISSUER", AUTH0),
+            ("JWT_AUDIENCE", "a"),
+            ("AUTHORIZER_CACHE_TTL_SECONDS", "300"),
+        ])
+        .unwrap();
+        assert_eq!(c.api_cache_ttl, Some(Duration::from_secs(300)));
+        let err = config(&[
+            ("JWT_ISSUER", AUTH0),
+            ("JWT_AUDIENCE", "a"),
+            ("AUTHORIZER_CACHE_TTL_SECONDS", "3601"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var, "AUTHORIZER_CACHE_TTL_SECONDS");
     }
 }

@@ -872,7 +872,11 @@ mod tests {
 
     fn with_document(document: Value, extra: &[(&str, &str)]) -> Authorizer {
         let text = document.to_string();
-        let mut vars = vec![("AUTHORIZER_CONFIG", text.as_str())];
+        // These tests model an API without an authorizer cache, which route rules require.
+        let mut vars = vec![
+            ("AUTHORIZER_CONFIG", text.as_str()),
+            ("AUTHORIZER_CACHE_TTL_SECONDS", "0"),
+        ];
         vars.extend_from_slice(extra);
         authorizer(&vars)
     }

@@ -18,7 +18,11 @@ const SECRET: &str = "a-shared-secret-of-at-least-32-bytes!";
 /// A harness whose only configuration is `document` (plus `extra` variables).
 fn with_document(idp: JwksServer, document: &Value, extra: &[(&str, &str)]) -> Harness {
     let text = document.to_string();
-    let mut env = vec![("AUTHORIZER_CONFIG", text.as_str())];
+    // Route rules need the API Gateway answer cache off (AUTHORIZER_CACHE_TTL_SECONDS=0).
+    let mut env = vec![
+        ("AUTHORIZER_CONFIG", text.as_str()),
+        ("AUTHORIZER_CACHE_TTL_SECONDS", "0"),
+    ];
     env.extend_from_slice(extra);
     Harness::start_configured(idp, &env)
 }
