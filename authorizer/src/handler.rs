@@ -775,6 +775,8 @@ mod tests {
         let key = TestKey::ec_p384();
         let idp = JwksServer::start_with(&[&key]);
         let issuer = idp.issuer_without_slash();
+        // The metadata must name the issuer exactly as configured (OIDC Discovery §4.3).
+        idp.set_discovery(json!({"issuer": issuer, "jwks_uri": idp.jwks_uri()}));
         let auth = authorizer(&[("JWT_ISSUER", issuer.as_str()), ("JWT_AUDIENCE", AUDIENCE)]);
         let mut body = claims(&idp, "discovered");
         body["iss"] = json!(issuer);
@@ -783,6 +785,30 @@ mod tests {
             "discovered"
         ));
         assert_eq!((idp.discovery_hits(), idp.jwks_hits()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn discovery_naming_another_issuer_is_not_followed() {
+        let key = TestKey::ec_p256();
+        let idp = JwksServer::start_with(&[&key]);
+        let decoy = JwksServer::start_with(&[&key]);
+        // Right keys behind a document for another issuer: the metadata must not be used.
+        idp.set_discovery(
+            json!({"issuer": "https://other.example.com/", "jwks_uri": decoy.jwks_uri()}),
+        );
+        let issuer = idp.issuer();
+        let auth = authorizer(&[("JWT_ISSUER", issuer.as_str()), ("JWT_AUDIENCE", AUDIENCE)]);
+        assert!(
+            auth.handle(rest_token(&key.sign(&claims(&idp, "u"))))
+                .await
+                .is_ok()
+        );
+        assert_eq!(decoy.jwks_hits(), 0, "jwks_uri of foreign metadata fetched");
+        assert_eq!(
+            idp.jwks_hits(),
+            1,
+            "falls back to <issuer>/.well-known/jwks.json"
+        );
     }
 
     #[tokio::test]

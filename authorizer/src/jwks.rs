@@ -604,7 +604,7 @@ impl JwksCache {
                 .unwrap_or_else(|| Url::parse("https://invalid.invalid/").expect("static URL"));
         };
         let found = match get_bounded(&self.clients, &discovery, self.settings.max_bytes).await {
-            Ok(body) => parse_discovery(&body),
+            Ok(body) => parse_discovery(&body, &self.issuer),
             Err(err) => Err(err),
         };
         match found {
@@ -659,13 +659,30 @@ pub fn well_known(issuer: &str, name: &str) -> Option<Url> {
     .ok()
 }
 
-/// The `jwks_uri` of an OpenID Provider metadata document, held to the same https rule as
-/// configured URLs (a discovery document must not downgrade us to plain http).
-pub fn parse_discovery(body: &[u8]) -> Result<Url, JwksError> {
+/// The `jwks_uri` of an OpenID Provider metadata document for `issuer`.
+/// - The document's `issuer` must be exactly the configured issuer (OpenID Connect Discovery
+///   1.0 §4.3: otherwise the metadata must not be used).
+/// - `jwks_uri` is held to the https rule of configured URLs, and plain http on a loopback
+///   host is accepted only when the issuer itself is plain http on loopback (local runs):
+///   a document served for an https issuer must not point us at internal http services.
+pub fn parse_discovery(body: &[u8], issuer: &str) -> Result<Url, JwksError> {
     let doc: Value = serde_json::from_slice(body).map_err(|source| JwksError::Json {
         url: "discovery document".to_owned(),
         source,
     })?;
+    match doc.get("issuer") {
+        Some(Value::String(found)) if found == issuer => {}
+        Some(Value::String(_)) => {
+            return Err(JwksError::Shape(
+                "discovery document names another `issuer` than the configured one".to_owned(),
+            ));
+        }
+        _ => {
+            return Err(JwksError::Shape(
+                "discovery document has no string `issuer`".to_owned(),
+            ));
+        }
+    }
     let raw = doc.get("jwks_uri").and_then(Value::as_str).ok_or_else(|| {
         JwksError::Shape("discovery document has no string `jwks_uri`".to_owned())
     })?;
@@ -673,6 +690,12 @@ pub fn parse_discovery(body: &[u8]) -> Result<Url, JwksError> {
         .map_err(|e| JwksError::Shape(format!("discovered jwks_uri is not a URL: {e}")))?;
     check_secure_url(&url)
         .map_err(|problem| JwksError::Shape(format!("discovered jwks_uri {problem}")))?;
+    let issuer_is_plain_http = Url::parse(issuer).is_ok_and(|i| i.scheme() == "http");
+    if url.scheme() != "https" && !issuer_is_plain_http {
+        return Err(JwksError::Shape(
+            "discovered jwks_uri must use https for an https issuer".to_owned(),
+        ));
+    }
     Ok(url)
 }
 
@@ -1056,11 +1079,62 @@ mod tests {
 
     #[test]
     fn parse_discovery_applies_https_rule() {
-        let ok = parse_discovery(br#"{"jwks_uri": "https://idp.example.com/keys"}"#).unwrap();
+        let https = "https://idp.example.com/";
+        let ok = parse_discovery(
+            br#"{"issuer": "https://idp.example.com/", "jwks_uri": "https://idp.example.com/keys"}"#,
+            https,
+        )
+        .unwrap();
         assert_eq!(ok.as_str(), "https://idp.example.com/keys");
-        assert!(parse_discovery(br#"{"jwks_uri": "http://idp.example.com/keys"}"#).is_err());
-        assert!(parse_discovery(br#"{"jwks_uri": "http://127.0.0.1:1/keys"}"#).is_ok());
-        assert!(parse_discovery(br#"{"issuer": "x"}"#).is_err());
-        assert!(parse_discovery(b"garbage").is_err());
+        assert!(
+            parse_discovery(
+                br#"{"issuer": "https://idp.example.com/", "jwks_uri": "http://idp.example.com/keys"}"#,
+                https
+            )
+            .is_err()
+        );
+        assert!(parse_discovery(br#"{"issuer": "https://idp.example.com/"}"#, https).is_err());
+        assert!(parse_discovery(b"garbage", https).is_err());
+    }
+
+    #[test]
+    fn discovery_for_https_issuer_pointing_at_loopback_http_is_rejected() {
+        for jwks_uri in [
+            "http://127.0.0.1:1/keys",
+            "http://localhost/keys",
+            "http://[::1]/keys",
+        ] {
+            let doc = json!({"issuer": "https://idp.example.com/", "jwks_uri": jwks_uri});
+            let err = parse_discovery(doc.to_string().as_bytes(), "https://idp.example.com/")
+                .unwrap_err();
+            assert!(err.to_string().contains("https"), "{jwks_uri}: {err}");
+        }
+    }
+
+    #[test]
+    fn discovery_for_loopback_issuer_may_use_loopback_http() {
+        let doc =
+            json!({"issuer": "http://127.0.0.1:8080/", "jwks_uri": "http://127.0.0.1:8080/keys"});
+        let url = parse_discovery(doc.to_string().as_bytes(), "http://127.0.0.1:8080/").unwrap();
+        assert_eq!(url.as_str(), "http://127.0.0.1:8080/keys");
+        // Still never plain http to a non-loopback host.
+        let doc = json!({"issuer": "http://127.0.0.1:8080/", "jwks_uri": "http://10.0.0.1/keys"});
+        assert!(parse_discovery(doc.to_string().as_bytes(), "http://127.0.0.1:8080/").is_err());
+    }
+
+    #[test]
+    fn discovery_with_other_or_missing_issuer_is_rejected() {
+        let issuer = "https://tenant.auth0.com/";
+        for doc in [
+            json!({"issuer": "https://evil.example.com/", "jwks_uri": "https://tenant.auth0.com/keys"}),
+            json!({"issuer": "https://tenant.auth0.com", "jwks_uri": "https://tenant.auth0.com/keys"}),
+            json!({"jwks_uri": "https://tenant.auth0.com/keys"}),
+            json!({"issuer": 1, "jwks_uri": "https://tenant.auth0.com/keys"}),
+        ] {
+            assert!(
+                parse_discovery(doc.to_string().as_bytes(), issuer).is_err(),
+                "{doc}"
+            );
+        }
     }
 }
