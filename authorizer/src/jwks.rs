@@ -34,6 +34,10 @@ const JWK_B64: GeneralPurpose = GeneralPurpose::new(
 /// More keys than any identity provider publishes; beyond this a JWKS is hostile or broken.
 const MAX_KEYS: usize = 100;
 
+/// Most entries a JWKS `keys` array may have, usable or not. A larger one is refused as a
+/// whole: a 1 MiB body of `[1,1,1,...]` must not cost half a million parse attempts.
+pub const MAX_JWKS_ENTRIES: usize = 1000;
+
 /// What a verification key is made of.
 #[derive(Clone, Debug)]
 pub enum KeyMaterial {
@@ -189,26 +193,55 @@ pub fn parse_jwks_value(doc: &Value) -> Result<KeySet, JwksError> {
             "not a JWKS: expected an object with a \"keys\" array".to_owned(),
         ));
     };
+    if keys.len() > MAX_JWKS_ENTRIES {
+        return Err(JwksError::Shape(format!(
+            "the JWKS lists {} entries, more than the {MAX_JWKS_ENTRIES} accepted",
+            keys.len()
+        )));
+    }
     let mut usable = Vec::new();
-    let mut skipped = 0;
+    let mut skipped = SkippedKeys::default();
     for jwk in keys {
         if usable.len() == MAX_KEYS {
-            skipped += 1;
+            skipped.note("more than 100 usable keys");
             continue;
         }
         match parse_jwk(jwk) {
             Ok(key) => usable.push(key),
-            Err(why) => {
-                skipped += 1;
-                let kid = jwk.get("kid").and_then(Value::as_str).unwrap_or("");
-                warn!(kid, why, "skipping unusable JWKS key");
-            }
+            Err(why) => skipped.note(why),
         }
     }
+    if skipped.count > 0 {
+        // One line per document, not per key: the entries are the IdP's (or an attacker's) to choose.
+        warn!(
+            skipped = skipped.count,
+            usable = usable.len(),
+            first_reason = skipped.first_reason,
+            "skipping unusable JWKS keys"
+        );
+    }
     if usable.is_empty() {
-        return Err(JwksError::NoUsableKeys { skipped });
+        return Err(JwksError::NoUsableKeys {
+            skipped: skipped.count,
+        });
     }
     Ok(KeySet::new(usable))
+}
+
+/// Keys left out of a JWKS, summarised for one log line.
+#[derive(Debug, Default)]
+struct SkippedKeys {
+    count: usize,
+    first_reason: &'static str,
+}
+
+impl SkippedKeys {
+    fn note(&mut self, why: &'static str) {
+        if self.count == 0 {
+            self.first_reason = why;
+        }
+        self.count += 1;
+    }
 }
 
 /// One JWK to a verification key, or why it is skipped.
@@ -1136,5 +1169,26 @@ mod tests {
                 "{doc}"
             );
         }
+    }
+
+    #[test]
+    fn jwks_with_too_many_entries_is_rejected_whole() {
+        let mut keys = vec![usable_jwk()];
+        keys.extend(std::iter::repeat_n(json!(1), MAX_JWKS_ENTRIES));
+        let err = parse_jwks_value(&json!({ "keys": keys })).unwrap_err();
+        assert!(matches!(err, JwksError::Shape(_)), "{err}");
+        assert!(err.to_string().contains("1001 entries"), "{err}");
+    }
+
+    #[test]
+    fn jwks_at_entry_limit_keeps_usable_keys() {
+        let mut keys = vec![usable_jwk()];
+        keys.extend(std::iter::repeat_n(json!(1), MAX_JWKS_ENTRIES - 1));
+        let set = parse_jwks_value(&json!({ "keys": keys })).unwrap();
+        assert_eq!(set.len(), 1);
+    }
+
+    fn usable_jwk() -> Value {
+        testkit::TestKey::ec_p256().jwk()
     }
 }
