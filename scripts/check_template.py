@@ -8,7 +8,8 @@ deploys an API whose authorizer cannot be invoked: every request answers 500). T
 - every Ref, GetAtt, Sub variable and If condition names a real parameter, resource or condition;
 - the HTTP API's default authorizer exists, a Lambda authorizer may be invoked by API Gateway
   (EnableFunctionDefaultPermissions or FunctionInvokeRole) and its response style agrees with
-  the function's AUTHORIZER_RESPONSE_STYLE (both must come from the same parameter);
+  the function's AUTHORIZER_RESPONSE_STYLE (both must come from the same parameter), as its
+  ReauthorizeEvery agrees with AUTHORIZER_CACHE_TTL_SECONDS;
 - every function is built by cargo-lambda from a binary that exists in the workspace, and every
   Lambda binary of the workspace is deployed by template.yaml;
 - every HttpApi event has a Path and a Method, points at an API of the template, and names an
@@ -205,6 +206,17 @@ def check_api(t: dict) -> list[str]:
             elif bool(simple) != (style == "simple"):
                 problems.append(f"{api_name}: EnableSimpleResponses={simple} but AUTHORIZER_RESPONSE_STYLE={style}")
             identity = authorizer.get("Identity", {})
+            # The authorizer refuses route rules unless it knows API Gateway's answer cache is off,
+            # so the TTL it is told must be the TTL API Gateway uses.
+            ttl_env = env.get("AUTHORIZER_CACHE_TTL_SECONDS")
+            ttl = identity.get("ReauthorizeEvery")
+            if ttl_env is not None and not (
+                parameters_used(ttl, conditions) & parameters_used(ttl_env, conditions)
+                or (not isinstance(ttl, dict) and str(ttl) == str(ttl_env))
+            ):
+                problems.append(
+                    f"{api_name}: ReauthorizeEvery of {name} and {target}'s AUTHORIZER_CACHE_TTL_SECONDS disagree"
+                )
             if "Authorization" not in identity.get("Headers", []):
                 problems.append(f"{api_name}: Lambda authorizer {name} identity source is not the Authorization header")
 
@@ -319,6 +331,12 @@ def self_test(binaries: dict[str, Path]) -> int:
         ),
         "simple responses from another parameter": lambda t: first_authorizer(t).update(
             EnableSimpleResponses={"Fn::If": ["HasJwksUri", True, False]}
+        ),
+        "cache TTL told to the authorizer differs from API Gateway's": lambda t: first_authorizer(t)["Identity"].update(
+            ReauthorizeEvery=300
+        )
+        or at(t, "Resources", "AuthorizerFunction", "Properties", "Environment", "Variables").update(
+            AUTHORIZER_CACHE_TTL_SECONDS="0"
         ),
         "unknown default authorizer": lambda t: at(t, *auth_path).update(DefaultAuthorizer="Nope"),
         "route without a method": lambda t: protected_event(t).pop("Method"),
