@@ -19,6 +19,7 @@ pub mod error;
 pub mod es512;
 pub mod handler;
 pub mod jwks;
+pub mod logging;
 pub mod policy;
 pub mod rules;
 pub mod token;

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    authorizer::logging::init();
 
     let authorizer = match Config::from_env().and_then(Authorizer::new) {
         Ok(authorizer) => authorizer,
