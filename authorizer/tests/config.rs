@@ -549,6 +549,25 @@ fn bad_documents_fail_init_naming_the_place() {
         ],
         "JWT_ISSUER",
     );
+    // Route rules while API Gateway may cache answers (TTL unset or not 0): a cached allow would
+    // be replayed on the caller's other routes.
+    for rules in [
+        json!({ "issuers": [issuer], "public_paths": ["/login/*"] }),
+        json!({ "issuers": [issuer], "required_scopes": { "GET /shows": "read:shows" } }),
+    ] {
+        let text = rules.to_string();
+        assert_init_fails_naming(
+            &[("AUTHORIZER_CONFIG", &text)],
+            "AUTHORIZER_CACHE_TTL_SECONDS",
+        );
+        assert_init_fails_naming(
+            &[
+                ("AUTHORIZER_CONFIG", &text),
+                ("AUTHORIZER_CACHE_TTL_SECONDS", "300"),
+            ],
+            "AUTHORIZER_CACHE_TTL_SECONDS",
+        );
+    }
     assert_init_fails_naming(
         &[("AUTHORIZER_CONFIG_FILE", "/nonexistent/authorizer.json")],
         "AUTHORIZER_CONFIG_FILE",
