@@ -304,12 +304,19 @@ pub fn check_claims(
     }
 }
 
-/// `aud` (a string or an array of strings) must name one of the accepted audiences.
+/// `aud` (a string or an array of strings, RFC 7519 §4.1.3) must name one of the accepted
+/// audiences. An array with anything but strings in it is not a valid `aud` at all, even if
+/// one of its strings matches.
 fn check_audience(aud: Option<&Value>, accepted: &[String]) -> Result<(), Reason> {
-    let accepts = |v: &Value| v.as_str().is_some_and(|s| accepted.iter().any(|a| a == s));
+    let accepts = |s: &str| accepted.iter().any(|a| a == s);
     match aud {
-        Some(Value::String(_)) if accepts(aud.unwrap_or(&Value::Null)) => Ok(()),
-        Some(Value::Array(items)) if items.iter().any(accepts) => Ok(()),
+        Some(Value::String(s)) if accepts(s) => Ok(()),
+        Some(Value::Array(items))
+            if items.iter().all(Value::is_string)
+                && items.iter().filter_map(Value::as_str).any(accepts) =>
+        {
+            Ok(())
+        }
         _ => Err(Reason::WrongAudience),
     }
 }
@@ -571,6 +578,28 @@ mod tests {
         assert_eq!(
             check_claims(&wrong, &issuer, 0, NOW),
             Err(Reason::WrongAudience)
+        );
+    }
+
+    #[test]
+    fn audience_array_with_non_strings_is_wrong_audience() {
+        let issuer = auth0();
+        let accepted = &issuer.audiences[0];
+        for aud in [
+            json!([1, {"x": 2}, null, accepted]),
+            json!([accepted, 1]),
+            json!([accepted, null]),
+            json!([accepted, [accepted]]),
+        ] {
+            assert_eq!(
+                check_audience(Some(&aud), &issuer.audiences),
+                Err(Reason::WrongAudience),
+                "{aud}"
+            );
+        }
+        assert_eq!(
+            check_audience(Some(&json!(["other", accepted])), &issuer.audiences),
+            Ok(())
         );
     }
 }
