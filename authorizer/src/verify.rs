@@ -70,12 +70,14 @@ pub fn decode_unverified(token: &str) -> Result<UnverifiedToken<'_>, Reason> {
     let header_json = URL_SAFE_NO_PAD
         .decode(header)
         .map_err(|_| Reason::MalformedToken)?;
-    let header: UnverifiedHeader =
+    let UniqueObject(header) =
         serde_json::from_slice(&header_json).map_err(|_| Reason::MalformedToken)?;
+    let header: UnverifiedHeader =
+        serde_json::from_value(Value::Object(header)).map_err(|_| Reason::MalformedToken)?;
     let payload_json = URL_SAFE_NO_PAD
         .decode(payload)
         .map_err(|_| Reason::MalformedToken)?;
-    let claims: Map<String, Value> =
+    let UniqueObject(claims) =
         serde_json::from_slice(&payload_json).map_err(|_| Reason::MalformedToken)?;
     Ok(UnverifiedToken {
         header,
@@ -83,6 +85,41 @@ pub fn decode_unverified(token: &str) -> Result<UnverifiedToken<'_>, Reason> {
         signing_input,
         signature,
     })
+}
+
+/// A JSON object whose member names are all distinct. RFC 7515 §5.2 and RFC 7519 §4 let a
+/// parser either reject duplicate names or keep the last; we reject them: two `sub`s or two
+/// `alg`s mean different things to different parsers (ours, the IdP's, the routes'), which is
+/// exactly what a forger wants.
+struct UniqueObject(Map<String, Value>);
+
+impl<'de> Deserialize<'de> for UniqueObject {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = UniqueObject;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> Result<UniqueObject, A::Error> {
+                let mut map = Map::new();
+                while let Some(name) = access.next_key::<String>()? {
+                    if map.contains_key(&name) {
+                        return Err(serde::de::Error::custom("duplicate member name"));
+                    }
+                    let value = access.next_value()?;
+                    map.insert(name, value);
+                }
+                Ok(UniqueObject(map))
+            }
+        }
+        d.deserialize_map(Members)
+    }
 }
 
 /// A token that passed every check.
@@ -601,5 +638,43 @@ mod tests {
             check_audience(Some(&json!(["other", accepted])), &issuer.audiences),
             Ok(())
         );
+    }
+
+    #[test]
+    fn decode_unverified_duplicate_claim_is_malformed() {
+        let header = b64(r#"{"alg":"RS256","kid":"k"}"#);
+        for payload in [
+            r#"{"sub":"alice","sub":"admin","exp":9999999999}"#,
+            r#"{"scope":"read","iss":"a","scope":"admin"}"#,
+        ] {
+            let token = format!("{header}.{}.c2ln", b64(payload));
+            assert_eq!(
+                decode_unverified(&token).unwrap_err(),
+                Reason::MalformedToken,
+                "{payload}"
+            );
+        }
+    }
+
+    #[test]
+    fn decode_unverified_duplicate_header_member_is_malformed() {
+        // `kid` and unknown members too, not only the ones the header struct names.
+        for header in [
+            r#"{"alg":"RS256","kid":"a","kid":"b"}"#,
+            r#"{"alg":"RS256","x":1,"x":2}"#,
+        ] {
+            let token = format!("{}.{}.c2ln", b64(header), b64(r#"{"sub":"a"}"#));
+            assert_eq!(
+                decode_unverified(&token).unwrap_err(),
+                Reason::MalformedToken,
+                "{header}"
+            );
+        }
+        let token = format!(
+            "{}.{}.c2ln",
+            b64(r#"{"alg":"RS256","kid":"a"}"#),
+            b64(r#"{"sub":"a","nested":{"x":1}}"#)
+        );
+        assert!(decode_unverified(&token).is_ok());
     }
 }
