@@ -489,11 +489,31 @@ pub(crate) fn parse_in_range(
 
 /// An issuer or key URL: `https`, or `http` on a loopback host (local development and tests).
 pub(crate) fn parse_secure_url(var: &str, value: &str) -> Result<Url, ConfigError> {
+    let shown = without_userinfo(value);
     let url = Url::parse(value)
-        .map_err(|e| ConfigError::new(var, format!("{value:?} is not a valid URL ({e})")))?;
+        .map_err(|e| ConfigError::new(var, format!("{shown:?} is not a valid URL ({e})")))?;
     check_secure_url(&url)
-        .map_err(|problem| ConfigError::new(var, format!("{value:?} {problem}")))?;
+        .map_err(|problem| ConfigError::new(var, format!("{shown:?} {problem}")))?;
     Ok(url)
+}
+
+/// `value` with any `user:password@` removed, for error messages (which reach the Lambda
+/// init error and the logs). Works on text that does not parse as a URL too.
+fn without_userinfo(value: &str) -> String {
+    let Some(scheme_end) = value.find("://") else {
+        return value.to_owned();
+    };
+    let authority_start = scheme_end + 3;
+    let rest = &value[authority_start..];
+    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_len].rfind('@') {
+        Some(at) => format!(
+            "{}[credentials removed]@{}",
+            &value[..authority_start],
+            &rest[at + 1..]
+        ),
+        None => value.to_owned(),
+    }
 }
 
 /// The https rule shared by configuration and discovered `jwks_uri`s.
@@ -880,5 +900,36 @@ mod tests {
         ])
         .unwrap_err();
         assert_eq!(err.var, "AUTHORIZER_CACHE_TTL_SECONDS");
+    }
+
+    #[test]
+    fn url_credentials_never_appear_in_config_errors() {
+        for (var, value) in [
+            (
+                "JWKS_URI",
+                "https://admin:hunter2secret@keys.example.com/jwks.json",
+            ),
+            (
+                "JWKS_URI",
+                "http://admin:hunter2secret@keys.example.com/jwks.json",
+            ),
+            (
+                "JWKS_URI",
+                "https://admin:hunter2secret@keys.exa mple.com/jwks.json",
+            ),
+            ("JWT_ISSUER", "https://hunter2secret@tenant.auth0.com/"),
+        ] {
+            let mut vars = vec![("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")];
+            vars.retain(|(k, _)| *k != var);
+            vars.push((var, value));
+            let err = config(&vars).unwrap_err();
+            assert_eq!(err.var, var, "{value}");
+            assert!(!err.to_string().contains("hunter2secret"), "{err}");
+            assert!(err.to_string().contains("credentials removed"), "{err}");
+        }
+        assert_eq!(
+            without_userinfo("https://keys.example.com/a@b"),
+            "https://keys.example.com/a@b"
+        );
     }
 }
