@@ -566,16 +566,17 @@ impl JwksCache {
             }
             now
         };
+        // Until the attempt is settled, a drop (a panic while parsing, a cancelled caller)
+        // counts as a failure: the backoff must hold even when this function never returns.
+        let attempt = Attempt {
+            cache: self,
+            settled: false,
+        };
         match self.fetch().await {
             Ok(set) => {
                 let set = Arc::new(set);
                 self.fresh.insert(self.slot, Arc::clone(&set)).await;
-                {
-                    let mut state = self.state();
-                    state.generation += 1;
-                    state.history.last_failure = None;
-                    state.last_good = Some(Arc::clone(&set));
-                }
+                attempt.succeeded(&set);
                 info!(
                     issuer = %self.issuer,
                     keys = set.len(),
@@ -586,12 +587,7 @@ impl JwksCache {
                 Some(set)
             }
             Err(err) => {
-                let stale = {
-                    let mut state = self.state();
-                    state.generation += 1;
-                    state.history.last_failure = Some(Instant::now());
-                    state.last_good.clone()
-                };
+                let stale = attempt.failed();
                 error!(
                     issuer = %self.issuer,
                     error = %err,
@@ -651,6 +647,42 @@ impl JwksCache {
             }
         }
     }
+}
+
+/// One fetch attempt in progress; see [`JwksCache::refresh`].
+struct Attempt<'a> {
+    cache: &'a JwksCache,
+    settled: bool,
+}
+
+impl Attempt<'_> {
+    fn succeeded(mut self, set: &Arc<KeySet>) {
+        self.settled = true;
+        let mut state = self.cache.state();
+        state.generation += 1;
+        state.history.last_failure = None;
+        state.last_good = Some(Arc::clone(set));
+    }
+
+    /// Records the failure; returns the last good key set, if any.
+    fn failed(mut self) -> Option<Arc<KeySet>> {
+        self.settled = true;
+        record_failure(&mut self.cache.state())
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            record_failure(&mut self.cache.state());
+        }
+    }
+}
+
+fn record_failure(state: &mut FetchState) -> Option<Arc<KeySet>> {
+    state.generation += 1;
+    state.history.last_failure = Some(Instant::now());
+    state.last_good.clone()
 }
 
 #[cfg(test)]
@@ -1190,5 +1222,39 @@ mod tests {
 
     fn usable_jwk() -> Value {
         testkit::TestKey::ec_p256().jwk()
+    }
+
+    #[tokio::test]
+    async fn interrupted_fetch_backs_off_like_a_failed_one() {
+        let key = testkit::TestKey::ec_p256();
+        let idp = testkit::JwksServer::start_with(&[&key]);
+        idp.set_fault(testkit::Fault::Hang);
+        let settings = JwksSettings::default();
+        let cache = Arc::new(JwksCache::new(
+            idp.issuer(),
+            KeySource::Remote {
+                jwks_uri: Some(Url::parse(&idp.jwks_uri()).unwrap()),
+            },
+            Arc::new(HttpClients::new(&settings).unwrap()),
+            settings,
+            moka::future::Cache::builder().build(),
+            0,
+        ));
+        let first = tokio::spawn({
+            let cache = Arc::clone(&cache);
+            async move { cache.key_for(Some("k"), Alg::ES256).await }
+        });
+        while idp.jwks_hits() == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        // The attempt never finishes (as when parsing panics or the caller goes away).
+        first.abort();
+        assert!(first.await.is_err());
+        idp.set_fault(testkit::Fault::Ok);
+        assert!(matches!(
+            cache.key_for(Some(key.kid()), Alg::ES256).await,
+            KeyOutcome::Unavailable
+        ));
+        assert_eq!(idp.jwks_hits(), 1, "refetched within the failure backoff");
     }
 }
