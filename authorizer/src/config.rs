@@ -33,6 +33,9 @@ pub mod defaults {
     /// `JWKS_FAILURE_BACKOFF_SECONDS`: after a failed fetch, deny fast for this long
     /// (or serve stale keys) instead of retrying on every request.
     pub const JWKS_FAILURE_BACKOFF: Duration = Duration::from_secs(5);
+    /// `JWKS_MAX_STALE_SECONDS`: while the IdP fails, the last good keys are served for at most
+    /// this long after they were fetched; then requests are denied (`jwks_unavailable`).
+    pub const JWKS_MAX_STALE: Duration = Duration::from_secs(24 * 3600);
     /// Largest JWKS (or discovery document) body we read, in bytes.
     pub const JWKS_MAX_BYTES: usize = 1024 * 1024;
 }
@@ -162,6 +165,9 @@ pub struct JwksSettings {
     pub failure_backoff: Duration,
     /// Body size cap. Default 1 MiB.
     pub max_bytes: usize,
+    /// How long after their fetch the last good keys may still be served while the IdP
+    /// fails. Default 24 h.
+    pub max_stale: Duration,
 }
 
 impl Default for JwksSettings {
@@ -172,6 +178,7 @@ impl Default for JwksSettings {
             refetch_cooldown: defaults::JWKS_REFETCH_COOLDOWN,
             failure_backoff: defaults::JWKS_FAILURE_BACKOFF,
             max_bytes: defaults::JWKS_MAX_BYTES,
+            max_stale: defaults::JWKS_MAX_STALE,
         }
     }
 }
@@ -296,6 +303,11 @@ impl Config {
         if let Some(v) = get("JWKS_FAILURE_BACKOFF_SECONDS") {
             jwks.failure_backoff =
                 Duration::from_secs(parse_in_range("JWKS_FAILURE_BACKOFF_SECONDS", &v, 1, 300)?);
+        }
+
+        if let Some(v) = get("JWKS_MAX_STALE_SECONDS") {
+            jwks.max_stale =
+                Duration::from_secs(parse_in_range("JWKS_MAX_STALE_SECONDS", &v, 0, 604_800)?);
         }
 
         let response_style = match get("AUTHORIZER_RESPONSE_STYLE") {
@@ -792,6 +804,8 @@ mod tests {
             "JWKS_CACHE_TTL_SECONDS",
             "JWKS_REFETCH_COOLDOWN_SECONDS",
             "JWKS_FAILURE_BACKOFF_SECONDS",
+            "JWKS_MAX_STALE_SECONDS",
+            "AUTHORIZER_CACHE_TTL_SECONDS",
         ] {
             let err =
                 config(&[("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a"), (var, "-1")]).unwrap_err();
@@ -808,8 +822,10 @@ mod tests {
             ("JWKS_CACHE_TTL_SECONDS", "60"),
             ("JWKS_REFETCH_COOLDOWN_SECONDS", "10"),
             ("JWKS_FAILURE_BACKOFF_SECONDS", "2"),
+            ("JWKS_MAX_STALE_SECONDS", "7200"),
         ])
         .unwrap();
+        assert_eq!(c.jwks.max_stale, Duration::from_secs(7200));
         assert_eq!(c.jwks.timeout, Duration::from_millis(500));
         assert_eq!(c.jwks.cache_ttl, Duration::from_secs(60));
         assert_eq!(c.jwks.refetch_cooldown, Duration::from_secs(10));

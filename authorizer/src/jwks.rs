@@ -430,10 +430,25 @@ struct FetchState {
     history: FetchHistory,
     /// Bumped after every attempt so waiters can tell a fetch happened while they queued.
     generation: u64,
-    /// The last key set fetched successfully, served when the IdP fails (stale while error).
+    /// The last key set fetched successfully, served when the IdP fails (stale while error),
+    /// up to `max_stale` after it was fetched; see [`FetchState::servable`].
     last_good: Option<Arc<KeySet>>,
+    /// When `last_good` was fetched.
+    last_good_at: Option<Instant>,
     /// `jwks_uri` learnt from discovery.
     discovered: Option<Url>,
+}
+
+impl FetchState {
+    /// The last good key set, unless it was fetched more than `max_stale` ago: keys the IdP
+    /// withdrew (a leaked key, say) must stop working even while the IdP cannot be reached.
+    fn servable(&self, now: Instant, max_stale: Duration) -> Option<Arc<KeySet>> {
+        let fetched_at = self.last_good_at?;
+        if now.saturating_duration_since(fetched_at) > max_stale {
+            return None;
+        }
+        self.last_good.clone()
+    }
 }
 
 /// One issuer's keys.
@@ -529,8 +544,9 @@ impl JwksCache {
     async fn refresh(&self, trigger: Trigger) -> Option<Arc<KeySet>> {
         let seen_generation = {
             let state = self.state();
-            if decide(&state.history, trigger, Instant::now(), &self.settings) == Decision::Skip {
-                return state.last_good.clone();
+            let now = Instant::now();
+            if decide(&state.history, trigger, now, &self.settings) == Decision::Skip {
+                return state.servable(now, self.settings.max_stale);
             }
             state.generation
         };
@@ -541,7 +557,9 @@ impl JwksCache {
                 // rather than queue behind it (it may take the whole timeout); an unknown kid
                 // waits, since that fetch may bring it.
                 let stale = match trigger {
-                    Trigger::Missing => self.state().last_good.clone(),
+                    Trigger::Missing => self
+                        .state()
+                        .servable(Instant::now(), self.settings.max_stale),
                     Trigger::UnknownKid => None,
                 };
                 if stale.is_some() {
@@ -552,13 +570,13 @@ impl JwksCache {
         };
         let started = {
             let mut state = self.state();
+            let now = Instant::now();
             if state.generation != seen_generation {
                 // Someone fetched while we queued: use their result, do not fetch again.
-                return state.last_good.clone();
+                return state.servable(now, self.settings.max_stale);
             }
-            let now = Instant::now();
             if decide(&state.history, trigger, now, &self.settings) == Decision::Skip {
-                return state.last_good.clone();
+                return state.servable(now, self.settings.max_stale);
             }
             state.history.last_attempt = Some(now);
             if trigger == Trigger::UnknownKid {
@@ -662,27 +680,29 @@ impl Attempt<'_> {
         state.generation += 1;
         state.history.last_failure = None;
         state.last_good = Some(Arc::clone(set));
+        state.last_good_at = Some(Instant::now());
     }
 
     /// Records the failure; returns the last good key set, if any.
     fn failed(mut self) -> Option<Arc<KeySet>> {
         self.settled = true;
-        record_failure(&mut self.cache.state())
+        record_failure(&mut self.cache.state(), self.cache.settings.max_stale)
     }
 }
 
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
         if !self.settled {
-            record_failure(&mut self.cache.state());
+            record_failure(&mut self.cache.state(), self.cache.settings.max_stale);
         }
     }
 }
 
-fn record_failure(state: &mut FetchState) -> Option<Arc<KeySet>> {
+fn record_failure(state: &mut FetchState, max_stale: Duration) -> Option<Arc<KeySet>> {
+    let now = Instant::now();
     state.generation += 1;
-    state.history.last_failure = Some(Instant::now());
-    state.last_good.clone()
+    state.history.last_failure = Some(now);
+    state.servable(now, max_stale)
 }
 
 #[cfg(test)]
@@ -699,6 +719,7 @@ impl JwksCache {
         back(&mut state.history.last_attempt);
         back(&mut state.history.last_kid_refetch);
         back(&mut state.history.last_failure);
+        back(&mut state.last_good_at);
     }
 
     /// Drops the fresh key set, as its TTL would.
@@ -1256,5 +1277,45 @@ mod tests {
             KeyOutcome::Unavailable
         ));
         assert_eq!(idp.jwks_hits(), 1, "refetched within the failure backoff");
+    }
+
+    fn cache_for(idp: &testkit::JwksServer, settings: JwksSettings) -> JwksCache {
+        JwksCache::new(
+            idp.issuer(),
+            KeySource::Remote {
+                jwks_uri: Some(Url::parse(&idp.jwks_uri()).unwrap()),
+            },
+            Arc::new(HttpClients::new(&settings).unwrap()),
+            settings,
+            moka::future::Cache::builder().build(),
+            0,
+        )
+    }
+
+    #[tokio::test]
+    async fn stale_keys_older_than_max_stale_are_not_served() {
+        let key = testkit::TestKey::ec_p256();
+        let idp = testkit::JwksServer::start_with(&[&key]);
+        let settings = JwksSettings {
+            max_stale: Duration::from_secs(60),
+            ..JwksSettings::default()
+        };
+        let cache = cache_for(&idp, settings);
+        let found = |o: &KeyOutcome| matches!(o, KeyOutcome::Key(_));
+        assert!(found(&cache.key_for(Some(key.kid()), Alg::ES256).await));
+        idp.set_fault(testkit::Fault::Status(500));
+
+        // Within the limit: the IdP fails, the last good keys are served.
+        cache.expire_fresh().await;
+        cache.backdate(Duration::from_secs(59));
+        assert!(found(&cache.key_for(Some(key.kid()), Alg::ES256).await));
+
+        // Past it: denied as unavailable, even though keys are remembered.
+        cache.backdate(Duration::from_secs(30));
+        assert!(matches!(
+            cache.key_for(Some(key.kid()), Alg::ES256).await,
+            KeyOutcome::Unavailable
+        ));
+        assert_eq!(idp.jwks_hits(), 3);
     }
 }
