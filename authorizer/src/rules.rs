@@ -25,8 +25,30 @@ pub fn route_of(arn: &str) -> Option<Route<'_>> {
     Some(Route { method, path })
 }
 
+/// Whether a request path could mean different things to us and to whatever routes it
+/// after us: empty segments (`//`), dot segments (`/./`, `/../`), a backslash, or a
+/// percent-encoded slash, dot, backslash or percent sign. Such a path is never public and is
+/// held to every required-scope rule of its method: when in doubt, the rules bite. (API
+/// Gateway compares paths case-sensitively, and so do we.)
+pub fn is_ambiguous(path: &str) -> bool {
+    if path.contains("//") || path.contains('\\') {
+        return true;
+    }
+    if path
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
+        return true;
+    }
+    let lower = path.to_ascii_lowercase();
+    ["%2f", "%2e", "%5c", "%25"]
+        .iter()
+        .any(|encoded| lower.contains(encoded))
+}
+
 /// An exact path (`/login`) or a prefix wildcard (`/login/*`, which also matches `/login`).
-/// A trailing slash on the request path is ignored (`/login/` is `/login`).
+/// A trailing slash on the request path is ignored (`/login/` is `/login`); see
+/// [`is_ambiguous`] for paths that match nothing public.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PathPattern {
     /// The path, without the `/*` suffix for wildcards.
@@ -101,6 +123,9 @@ impl PathRules {
         let Some(route) = route else {
             return false;
         };
+        if is_ambiguous(&route.path) {
+            return false;
+        }
         match self {
             PathRules::ProtectAll => false,
             PathRules::PublicPaths(public) => public.iter().any(|p| p.matches(&route.path)),
@@ -148,7 +173,7 @@ impl RouteScope {
         self.method
             .as_deref()
             .is_none_or(|m| m.eq_ignore_ascii_case(route.method))
-            && self.path.matches(&route.path)
+            && (is_ambiguous(&route.path) || self.path.matches(&route.path))
     }
 
     /// Whether `claims` grant every scope the rule requires.
@@ -320,5 +345,57 @@ mod tests {
             &claims(json!({"scope": "read:shows"}))
         ));
         assert!(has_required_scopes(&[], None, &claims(json!({}))));
+    }
+
+    fn at(path: &str) -> Option<Route<'static>> {
+        Some(Route {
+            method: "GET",
+            path: path.to_owned(),
+        })
+    }
+
+    #[test]
+    fn protected_paths_ambiguous_path_is_not_public() {
+        let rules = PathRules::ProtectedPaths(vec![pattern("/admin"), pattern("/users/*")]);
+        for path in [
+            "/admin//",
+            "//admin",
+            "/admin/.",
+            "/x/../admin",
+            "/users//1",
+            "/%61dmin%2f",
+            "/users%2F1",
+            "/admin\\",
+            "/./admin",
+        ] {
+            assert!(!rules.is_public(at(path).as_ref()), "{path}");
+        }
+        // Still public: plain paths outside the protected ones, with or without one trailing slash.
+        assert!(rules.is_public(at("/home/").as_ref()));
+        assert!(rules.is_public(at("/administrator").as_ref()));
+        // Case-sensitive, as API Gateway routes are.
+        assert!(rules.is_public(at("/Admin").as_ref()));
+    }
+
+    #[test]
+    fn public_paths_ambiguous_path_is_protected() {
+        let rules = PathRules::PublicPaths(vec![pattern("/public/*")]);
+        assert!(rules.is_public(at("/public/a/").as_ref()));
+        for path in ["/public/../private", "/public//x", "/public/%2e%2e/private"] {
+            assert!(!rules.is_public(at(path).as_ref()), "{path}");
+        }
+    }
+
+    #[test]
+    fn required_scope_applies_to_ambiguous_path() {
+        let rules = vec![RouteScope::parse("GET /shows", vec!["read:shows".into()]).unwrap()];
+        let none = Map::new();
+        for path in ["//shows", "/shows//", "/x/../shows", "/%73hows%2F"] {
+            assert!(
+                !has_required_scopes(&rules, at(path).as_ref(), &none),
+                "{path}"
+            );
+        }
+        assert!(has_required_scopes(&rules, at("/movies").as_ref(), &none));
     }
 }
