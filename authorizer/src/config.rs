@@ -554,15 +554,16 @@ fn is_loopback(host: &Host<&str>) -> bool {
     }
 }
 
-/// `https://cognito-idp.<region>.amazonaws.com/<user pool id>`.
+/// `https://cognito-idp.<region>.amazonaws.com/<user pool id>`, or `.amazonaws.com.cn` in the
+/// China partition.
 pub(crate) fn is_cognito_issuer(url: &Url) -> bool {
     let Some(Host::Domain(host)) = url.host() else {
         return false;
     };
-    let Some(region) = host
-        .strip_prefix("cognito-idp.")
-        .and_then(|rest| rest.strip_suffix(".amazonaws.com"))
-    else {
+    let Some(region) = host.strip_prefix("cognito-idp.").and_then(|rest| {
+        rest.strip_suffix(".amazonaws.com")
+            .or_else(|| rest.strip_suffix(".amazonaws.com.cn"))
+    }) else {
         return false;
     };
     let pool = url.path().trim_start_matches('/');
@@ -947,5 +948,27 @@ mod tests {
             without_userinfo("https://keys.example.com/a@b"),
             "https://keys.example.com/a@b"
         );
+    }
+
+    #[test]
+    fn cognito_issuer_in_china_partition_gets_cognito_rules() {
+        let c = config(&[
+            (
+                "JWT_ISSUER",
+                "https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_AbCdEf123",
+            ),
+            ("JWT_AUDIENCE", "client1"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.issuers[0].cognito.as_ref().map(|r| r.token_use.clone()),
+            Some(vec![TokenUse::Access])
+        );
+        for no in [
+            "https://cognito-idp.cn-north-1.amazonaws.com.cn.evil.com/pool",
+            "https://cognito-idp.cn-north-1.amazonaws.cn/pool",
+        ] {
+            assert!(!is_cognito_issuer(&Url::parse(no).unwrap()), "{no}");
+        }
     }
 }
