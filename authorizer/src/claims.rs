@@ -15,8 +15,37 @@ pub enum StripNamespaces {
     Prefixes(Vec<String>),
 }
 
+/// Names namespace stripping never produces: they carry identity and authority (`scope`,
+/// `permissions`, ...) that the routes trust, and a namespaced claim (often filled from
+/// user-editable profile data by an IdP rule) must not be able to create or stand in for them.
+const RESERVED_NAMES: &[&str] = &[
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
+    "azp",
+    "scope",
+    "scp",
+    "permissions",
+    "token_use",
+    "client_id",
+    "cognito:groups",
+];
+
 impl StripNamespaces {
     fn apply<'a>(&self, name: &'a str) -> &'a str {
+        let stripped = self.strip(name);
+        if RESERVED_NAMES.contains(&stripped) {
+            name
+        } else {
+            stripped
+        }
+    }
+
+    fn strip<'a>(&self, name: &'a str) -> &'a str {
         let stripped = match self {
             StripNamespaces::No => return name,
             StripNamespaces::UrlLike => {
@@ -165,5 +194,37 @@ mod tests {
             mapping.context(claims())["scope"],
             r#"["read:shows","write:shows"]"#
         );
+    }
+
+    #[test]
+    fn strip_namespaces_never_creates_reserved_claims() {
+        let claims = json!({
+            "sub": "u1",
+            "https://app.example.com/scope": "admin:all",
+            "https://app.example.com/permissions": ["delete:everything"],
+            "https://app.example.com/sub": "root",
+            "ns:scp": ["admin"],
+            "https://app.example.com/roles": ["a"],
+        })
+        .as_object()
+        .unwrap()
+        .clone();
+        for strip in [
+            StripNamespaces::UrlLike,
+            StripNamespaces::Prefixes(vec!["https://app.example.com/".into(), "ns:".into()]),
+        ] {
+            let mapping = ClaimMapping {
+                strip_namespaces: strip.clone(),
+                ..ClaimMapping::default()
+            };
+            let context = mapping.context(claims.clone());
+            assert!(!context.contains_key("scope"), "{strip:?}: {context:?}");
+            assert!(!context.contains_key("permissions"), "{strip:?}");
+            assert!(!context.contains_key("scp"), "{strip:?}");
+            assert_eq!(context["sub"], "u1", "{strip:?}");
+            assert_eq!(context["https://app.example.com/scope"], "admin:all");
+            // Ordinary namespaced claims are still stripped.
+            assert_eq!(context["roles"], r#"["a"]"#, "{strip:?}");
+        }
     }
 }
