@@ -24,6 +24,7 @@ use url::Url;
 
 use crate::alg::{Alg, AlgSet};
 use crate::config::{JwksSettings, check_secure_url};
+use crate::public_key::PublicKey;
 
 /// JWK values are base64url; tolerate padding some publishers add.
 const JWK_B64: GeneralPurpose = GeneralPurpose::new(
@@ -39,12 +40,13 @@ const MAX_KEYS: usize = 100;
 pub const MAX_JWKS_ENTRIES: usize = 1000;
 
 /// What a verification key is made of.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub enum KeyMaterial {
-    /// A key jsonwebtoken verifies with (RSA, EC P-256/P-384, Ed25519, HMAC).
+    /// A shared secret (HMAC), verified by jsonwebtoken.
     Jwt(DecodingKey),
-    /// An uncompressed P-521 point (0x04 || x || y), verified with aws-lc-rs directly.
-    P521(Vec<u8>),
+    /// A public key (RSA, EC P-256/384/521, Ed25519), parsed once per algorithm and
+    /// verified with aws-lc-rs directly.
+    Public(PublicKey),
 }
 
 /// A key ready to verify signatures: parsed once when the JWKS is fetched.
@@ -287,10 +289,7 @@ pub fn parse_jwk(jwk: &Value) -> Result<VerifyKey, &'static str> {
             if e.is_empty() || e.len() > 4 || e.last().is_some_and(|b| b & 1 == 0) || e == [1] {
                 return Err("RSA exponent is not a plausible odd value");
             }
-            (
-                AlgSet::RSA,
-                KeyMaterial::Jwt(DecodingKey::from_rsa_raw_components(n, e)),
-            )
+            (AlgSet::RSA, KeyMaterial::Public(PublicKey::rsa(n, e)))
         }
         "EC" => {
             let (alg, len) = match text("crv")? {
@@ -308,12 +307,10 @@ pub fn parse_jwk(jwk: &Value) -> Result<VerifyKey, &'static str> {
             point.push(0x04);
             point.extend_from_slice(&x);
             point.extend_from_slice(&y);
-            let material = if alg == Alg::ES512 {
-                KeyMaterial::P521(point)
-            } else {
-                KeyMaterial::Jwt(DecodingKey::from_ec_der(&point))
-            };
-            (AlgSet::single(alg), material)
+            (
+                AlgSet::single(alg),
+                KeyMaterial::Public(PublicKey::bytes(point)),
+            )
         }
         "OKP" => {
             if text("crv")? != Some("Ed25519") {
@@ -325,7 +322,7 @@ pub fn parse_jwk(jwk: &Value) -> Result<VerifyKey, &'static str> {
             }
             (
                 AlgSet::single(Alg::EdDSA),
-                KeyMaterial::Jwt(DecodingKey::from_ed_der(&x)),
+                KeyMaterial::Public(PublicKey::bytes(x)),
             )
         }
         // A symmetric key in a public JWKS is never trusted: accepting it would let anyone who
@@ -945,10 +942,10 @@ mod tests {
             parse_jwk(&ec_jwk("P-384", 48)).unwrap().algs,
             AlgSet::single(Alg::ES384)
         );
-        assert!(matches!(
-            parse_jwk(&ec_jwk("P-521", 66)).unwrap().material,
-            KeyMaterial::P521(_)
-        ));
+        assert_eq!(
+            parse_jwk(&ec_jwk("P-521", 66)).unwrap().algs,
+            AlgSet::single(Alg::ES512)
+        );
         assert!(parse_jwk(&ec_jwk("P-256", 48)).is_err());
         assert!(parse_jwk(&ec_jwk("secp256k1", 32)).is_err());
         let mut jwk = ec_jwk("P-256", 32);

@@ -276,14 +276,11 @@ pub fn verify_signature(
             jsonwebtoken::crypto::verify(signature_b64, signing_input, decoding_key, jwt_alg)
                 .unwrap_or(false)
         }
-        KeyMaterial::P521(point) => {
-            if alg != Alg::ES512 {
-                return false;
-            }
+        KeyMaterial::Public(public_key) => {
             let Ok(signature) = URL_SAFE_NO_PAD.decode(signature_b64) else {
                 return false;
             };
-            crate::es512::verify(point, signing_input, &signature)
+            public_key.verify(alg, signing_input, &signature)
         }
     }
 }
