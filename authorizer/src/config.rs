@@ -355,7 +355,11 @@ fn check_route_rules_uncached(config: &Config) -> Result<(), ConfigError> {
     Err(ConfigError::new(
         "AUTHORIZER_CACHE_TTL_SECONDS",
         format!(
-            "{seen}, but public_paths, protected_paths or required_scopes make answers depend on              the route, and API Gateway would replay a cached answer on the caller's other routes.              Turn the authorizer cache off (SAM parameter AuthorizerCacheTtlSeconds=0, i.e.              ReauthorizeEvery / authorizerResultTtlInSeconds 0) and set              AUTHORIZER_CACHE_TTL_SECONDS=0 to match, or remove the route rules"
+            "{seen}, but public_paths, protected_paths or required_scopes make answers depend on \
+             the route, and API Gateway would replay a cached answer on the caller's other routes. \
+             Turn the authorizer cache off (SAM parameter AuthorizerCacheTtlSeconds=0, i.e. \
+             ReauthorizeEvery / authorizerResultTtlInSeconds 0) and set \
+             AUTHORIZER_CACHE_TTL_SECONDS=0 to match, or remove the route rules"
         ),
     ))
 }

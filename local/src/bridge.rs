@@ -29,6 +29,10 @@ impl Authorize for authorizer::Authorizer {
     }
 }
 
+/// The local API runs the authorizer on every request and caches no answer, so route rules
+/// (which the authorizer refuses while API Gateway may cache its answers) are safe here.
+const NO_ANSWER_CACHE: (&str, &str) = ("AUTHORIZER_CACHE_TTL_SECONDS", "0");
+
 /// A lookup that answers `fixed` first, then `settings`, then the process environment;
 /// `hidden` variables read as unset.
 fn lookup<'a>(
@@ -58,7 +62,11 @@ pub(crate) fn dev_config(
     audience: &str,
     settings: &BTreeMap<String, String>,
 ) -> Result<Config, ConfigError> {
-    let fixed = [("JWT_ISSUER", issuer), ("JWT_AUDIENCE", audience)];
+    let fixed = [
+        ("JWT_ISSUER", issuer),
+        ("JWT_AUDIENCE", audience),
+        NO_ANSWER_CACHE,
+    ];
     let hidden = [
         "JWKS_URI",
         "COGNITO_TOKEN_USE",
@@ -74,7 +82,11 @@ pub(crate) fn external_config(
     audience: &str,
     settings: &BTreeMap<String, String>,
 ) -> Result<Config, ConfigError> {
-    let fixed = [("JWT_ISSUER", issuer), ("JWT_AUDIENCE", audience)];
+    let fixed = [
+        ("JWT_ISSUER", issuer),
+        ("JWT_AUDIENCE", audience),
+        NO_ANSWER_CACHE,
+    ];
     Config::from_lookup(lookup(&fixed, &[], settings))
 }
 
@@ -82,5 +94,24 @@ pub(crate) fn external_config(
 pub(crate) fn environment_config(
     settings: &BTreeMap<String, String>,
 ) -> Result<Config, ConfigError> {
-    Config::from_lookup(lookup(&[], &[], settings))
+    Config::from_lookup(lookup(&[NO_ANSWER_CACHE], &[], settings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_config_with_route_rules_is_accepted_locally() {
+        // The Lambda function refuses route rules unless API Gateway's answer cache is off;
+        // the local API caches nothing, so the same configuration must start here.
+        let settings = BTreeMap::from([(
+            "AUTHORIZER_CONFIG".to_owned(),
+            r#"{"issuers": [{"issuer": "https://tenant.example.com/", "audience": "api"}],
+                "required_scopes": {"GET /shows": "read:shows"}}"#
+                .to_owned(),
+        )]);
+        let config = environment_config(&settings).expect("route rules accepted locally");
+        assert!(config.decisions_depend_on_route());
+    }
 }
