@@ -62,18 +62,13 @@ pub(crate) fn dev_config(
     audience: &str,
     settings: &BTreeMap<String, String>,
 ) -> Result<Config, ConfigError> {
-    let fixed = [
-        ("JWT_ISSUER", issuer),
-        ("JWT_AUDIENCE", audience),
-        NO_ANSWER_CACHE,
-    ];
     let hidden = [
         "JWKS_URI",
         "COGNITO_TOKEN_USE",
         "AUTHORIZER_CONFIG",
         "AUTHORIZER_CONFIG_FILE",
     ];
-    Config::from_lookup(lookup(&fixed, &hidden, settings))
+    issuer_config(issuer, audience, &hidden, settings)
 }
 
 /// For a given issuer and audience, the other settings as configured.
@@ -82,12 +77,21 @@ pub(crate) fn external_config(
     audience: &str,
     settings: &BTreeMap<String, String>,
 ) -> Result<Config, ConfigError> {
+    issuer_config(issuer, audience, &[], settings)
+}
+
+fn issuer_config(
+    issuer: &str,
+    audience: &str,
+    hidden: &[&str],
+    settings: &BTreeMap<String, String>,
+) -> Result<Config, ConfigError> {
     let fixed = [
         ("JWT_ISSUER", issuer),
         ("JWT_AUDIENCE", audience),
         NO_ANSWER_CACHE,
     ];
-    Config::from_lookup(lookup(&fixed, &[], settings))
+    Config::from_lookup(lookup(&fixed, hidden, settings))
 }
 
 /// Everything from `settings` and the environment, as the Lambda function reads it.
