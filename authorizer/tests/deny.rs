@@ -464,3 +464,80 @@ fn symmetric_and_encryption_keys_in_the_jwks_are_never_used() {
         assert_allowed(format, harness.call(format, &token), "u");
     }
 }
+
+#[test]
+fn deeply_nested_and_odd_json_does_not_crash_the_process() {
+    let key = TestKey::ec_p256();
+    let harness = Harness::start(&[&key], &[]);
+    // 5000 nested arrays: under the 16 KiB token limit once encoded, far beyond any sane depth.
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let nested_payload = key.sign_raw(&key.header(), deep.as_bytes());
+    denied_everywhere(&harness, &nested_payload, "deeply nested payload");
+    let mut claims = harness.claims("u");
+    claims["deep"] = json!(0);
+    let text = claims
+        .to_string()
+        .replace("\"deep\":0", &format!("\"deep\":{deep}"));
+    let nested_claim = key.sign_raw(&key.header(), text.as_bytes());
+    let answer = harness.call(Format::RestToken, &nested_claim);
+    assert!(
+        !matches!(
+            common::decide(Format::RestToken, answer.clone()),
+            common::Decision::OtherError(_) | common::Decision::Malformed(_)
+        ),
+        "nested claim: {answer:?}"
+    );
+    let header_text = format!(r#"{{"alg":"ES256","kid":"{}","x":{deep}}}"#, key.kid());
+    let input = format!(
+        "{}.{}",
+        testkit::keys::b64url(header_text.as_bytes()),
+        testkit::keys::b64url(harness.claims("u").to_string().as_bytes())
+    );
+    let nested_header = format!(
+        "{input}.{}",
+        testkit::keys::b64url(&key.signature("ES256", input.as_bytes()))
+    );
+    let answer = harness.call(Format::RestToken, &nested_header);
+    assert!(
+        !matches!(
+            common::decide(Format::RestToken, answer.clone()),
+            common::Decision::OtherError(_) | common::Decision::Malformed(_)
+        ),
+        "nested header: {answer:?}"
+    );
+    for (label, exp) in [
+        ("huge exp", "1e400"),
+        ("negative exp", "-1"),
+        ("float exp", "1.5"),
+        ("u64 overflow", "99999999999999999999999"),
+    ] {
+        let base = harness.claims("u");
+        let original = base.to_string();
+        let text = original.replacen(
+            &format!("\"exp\":{}", base["exp"]),
+            &format!("\"exp\":{exp}"),
+            1,
+        );
+        assert_ne!(text, original, "exp replaced");
+        let token = key.sign_raw(&key.header(), text.as_bytes());
+        let answer = harness.call(Format::RestToken, &token);
+        assert!(
+            !matches!(
+                common::decide(Format::RestToken, answer.clone()),
+                common::Decision::OtherError(_) | common::Decision::Malformed(_)
+            ),
+            "{label}: {answer:?}"
+        );
+        // Past dates must deny; absurd far-future ones are the signer's business (no crash).
+        if matches!(exp, "-1" | "1.5") {
+            assert_denied(Format::RestToken, answer, label);
+        }
+    }
+    // A very long kid is an unknown kid: a deny, not a crash or a fetch per request.
+    let long_kid = key
+        .clone()
+        .with_kid(&"k".repeat(8000))
+        .sign(&harness.claims("u"));
+    denied_everywhere(&harness, &long_kid, "8000-byte kid");
+    assert!(harness.function.is_running());
+}
