@@ -45,16 +45,17 @@ local: ## run the API on http://127.0.0.1:3000 with an embedded dev issuer (carg
 	cargo run -p local-api -- $(ARGS)
 
 .PHONY: test
-test: ## run every test: cargo nextest run --workspace, then the doctests
+test: ## run every test: the doctests, then cargo nextest run --workspace
+	$(call say,cargo test --workspace --doc (nextest does not run doctests))
+	cargo test --workspace --doc
 	$(call say,cargo nextest run --workspace (unit and integration tests with real tokens and loopback JWKS servers))
+	@# Last, so the run closes on the summary of all tests rather than on a crate with no doctest.
 	@if cargo nextest --version >/dev/null 2>&1; then \
 		cargo nextest run --workspace --no-fail-fast; \
 	else \
 		echo "note: cargo-nextest not found (cargo install --locked cargo-nextest); running cargo test instead" >&2; \
 		cargo test --workspace --no-fail-fast --lib --bins --tests; \
 	fi
-	$(call say,cargo test --workspace --doc (nextest does not run doctests))
-	cargo test --workspace --doc
 
 .PHONY: lint
 lint: fmt-check clippy check-templates ## cargo fmt --check, clippy -D warnings, template checks
