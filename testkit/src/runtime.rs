@@ -270,8 +270,10 @@ impl RuntimeApi {
             let exit_status = self.exit_status();
             if reported.is_some() || exit_status.is_some() {
                 if reported.is_some() && exit_status.is_none() {
-                    // Give it a moment to exit and flush its logs; the answer does not depend on it.
-                    let _ = self.wait_exit(Duration::from_secs(2));
+                    // Let it exit and flush its logs. Bounded by the same timeout as everything
+                    // else: on a loaded machine two seconds proved too short for callers that
+                    // then assert the process has exited.
+                    let _ = self.wait_exit(self.timeout);
                 }
                 return Some(InitFailure {
                     reported,
