@@ -184,21 +184,22 @@ impl RouteScope {
     }
 }
 
-/// The scopes a token grants: `scope` (space-separated string, OAuth 2.0) or `scp` (array, as
-/// some IdPs send).
+/// The scopes a token grants: `scope` (space-separated string, OAuth 2.0), `scp` (array, as
+/// some IdPs send) or `permissions` (array: Auth0 RBAC's "Add Permissions in the Access
+/// Token"). The same union the route handlers (`shared::Caller`) grant, so a rule here never
+/// refuses a caller the handler behind it would serve.
 pub fn granted_scopes(claims: &Map<String, Value>) -> impl Iterator<Item = &str> {
     let from_scope = claims
         .get("scope")
         .and_then(Value::as_str)
         .into_iter()
         .flat_map(str::split_whitespace);
-    let from_scp = claims
-        .get("scp")
-        .and_then(Value::as_array)
+    let from_arrays = ["scp", "permissions"]
         .into_iter()
+        .filter_map(|name| claims.get(name).and_then(Value::as_array))
         .flatten()
         .filter_map(Value::as_str);
-    from_scope.chain(from_scp)
+    from_scope.chain(from_arrays)
 }
 
 /// Whether the claims carry every scope that every matching rule requires. Without a known
@@ -323,6 +324,16 @@ mod tests {
             &rules,
             shows.as_ref(),
             &claims(json!({"scp": ["read:shows"]}))
+        ));
+        assert!(has_required_scopes(
+            &rules,
+            shows.as_ref(),
+            &claims(json!({"permissions": ["read:shows"]}))
+        ));
+        assert!(!has_required_scopes(
+            &rules,
+            shows.as_ref(),
+            &claims(json!({"permissions": "read:shows"}))
         ));
         assert!(!has_required_scopes(
             &rules,
