@@ -132,7 +132,7 @@ impl Authorizer {
                 info!(
                     decision = "allow",
                     reason = "public_path",
-                    token = reason.as_str(),
+                    token_reason = reason.as_str(),
                     event = kind.as_str(),
                     elapsed_us = elapsed_us(started),
                     "public path"
