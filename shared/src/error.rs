@@ -1,5 +1,7 @@
 //! Why a route could not answer 200, and the one place that turns that into a response.
 
+use lambda_http::http::header::CACHE_CONTROL;
+use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 
 use crate::response;
@@ -23,6 +25,21 @@ pub enum RouteError {
     /// A response could not be assembled (invalid header value, ...).
     #[error("could not build the response")]
     Http(#[from] lambda_http::http::Error),
+    /// The route refused the request for a reason of its own: `status` with the
+    /// JSON body `{"error": code, "error_description": <source's message>}`. A 5xx
+    /// is logged as a server fault with the source's cause chain; the client only
+    /// reads the source's own message, so it must not carry details.
+    #[error("refused with {code}")]
+    Refused {
+        /// The answer's status.
+        status: StatusCode,
+        /// The body's `error` code.
+        code: &'static str,
+        /// A short, stable reason for logs.
+        reason: &'static str,
+        /// Why, in words a client may read.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Any other failure on our side (a route's own data, a dependency).
     #[error("{context}")]
     Internal {
@@ -48,10 +65,11 @@ impl RouteError {
 
     /// Whether this is our fault (500) rather than the client's (4xx).
     pub fn is_server_fault(&self) -> bool {
-        !matches!(
-            self,
-            RouteError::Unauthorized | RouteError::InsufficientScope { .. }
-        )
+        match self {
+            RouteError::Unauthorized | RouteError::InsufficientScope { .. } => false,
+            RouteError::Refused { status, .. } => status.is_server_error(),
+            RouteError::Serialize(_) | RouteError::Http(_) | RouteError::Internal { .. } => true,
+        }
     }
 
     /// A short, stable reason for logs.
@@ -61,7 +79,10 @@ impl RouteError {
             RouteError::InsufficientScope { .. } => "insufficient_scope",
             RouteError::Serialize(_) => "serialize",
             RouteError::Http(_) => "build_response",
-            RouteError::Internal { context, .. } => context,
+            RouteError::Refused { reason, .. }
+            | RouteError::Internal {
+                context: reason, ..
+            } => reason,
         }
     }
 
@@ -70,6 +91,19 @@ impl RouteError {
         match self {
             RouteError::Unauthorized => response::unauthorized(),
             RouteError::InsufficientScope { scope } => response::insufficient_scope(scope),
+            RouteError::Refused {
+                status,
+                code,
+                source,
+                ..
+            } => {
+                let mut response = response::error(status, code, &source.to_string());
+                // A refusal is about this request: no cache may answer the next one with it.
+                response
+                    .headers_mut()
+                    .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                response
+            }
             RouteError::Serialize(_) | RouteError::Http(_) | RouteError::Internal { .. } => {
                 response::internal_error()
             }

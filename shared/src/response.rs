@@ -6,8 +6,6 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::error::RouteError;
-
 /// `content-type` of every JSON answer.
 pub const APPLICATION_JSON: &str = "application/json";
 /// `content-type` of the plain greetings (`/public`, `/private`).
@@ -15,11 +13,12 @@ pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 /// Realm announced in `WWW-Authenticate` on 401.
 pub const REALM: &str = "api";
 
-/// A JSON response with `status` and `body`.
+/// A JSON response with `status` and `body` (`?` turns the error into a
+/// [`crate::RouteError`]).
 pub fn json<T: Serialize + ?Sized>(
     status: StatusCode,
     body: &T,
-) -> Result<Response<Body>, RouteError> {
+) -> Result<Response<Body>, serde_json::Error> {
     let text = serde_json::to_string(body)?;
     Ok(with_body(status, APPLICATION_JSON, text))
 }
@@ -52,6 +51,14 @@ pub fn insufficient_scope(scope: &str) -> Response<Body> {
     let challenge = format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"");
     insert_challenge(&mut response, &challenge);
     response
+}
+
+/// `status` with the RFC 6750 style body `{"error": code, "error_description": description}`.
+pub fn error(status: StatusCode, code: &str, description: &str) -> Response<Body> {
+    constant_json(
+        status,
+        &json!({ "error": code, "error_description": description }),
+    )
 }
 
 /// 500 without details (they go to the log, see [`crate::handle`]).

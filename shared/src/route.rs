@@ -110,6 +110,51 @@ mod tests {
     }
 
     #[test]
+    fn refusals_answer_their_status_code_and_message_uncached() {
+        let req = request_with_caller();
+        let refused = |status| {
+            handle("/t", &req, |_, _| {
+                Err(RouteError::Refused {
+                    status,
+                    code: "invalid_request",
+                    reason: "bad_room",
+                    source: "room must be given once".into(),
+                })
+            })
+        };
+        let response = refused(StatusCode::BAD_REQUEST);
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let Body::Text(text) = response.body() else {
+            panic!("text body")
+        };
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(text).unwrap(),
+            serde_json::json!({
+                "error": "invalid_request",
+                "error_description": "room must be given once"
+            })
+        );
+        assert_eq!(
+            refused(StatusCode::SERVICE_UNAVAILABLE).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+
+    #[test]
+    fn only_5xx_refusals_are_server_faults() {
+        let refused = |status| RouteError::Refused {
+            status,
+            code: "c",
+            reason: "r",
+            source: "why".into(),
+        };
+        assert!(!refused(StatusCode::FORBIDDEN).is_server_fault());
+        assert!(refused(StatusCode::SERVICE_UNAVAILABLE).is_server_fault());
+        assert_eq!(refused(StatusCode::FORBIDDEN).reason(), "r");
+    }
+
+    #[test]
     fn error_chain_includes_every_cause() {
         let err = RouteError::internal("loading data", std::io::Error::other("disk on fire"));
         assert_eq!(error_chain(&err), "loading data: disk on fire");

@@ -1,10 +1,8 @@
 //! Per-request failures of the token route and the one place that maps them
 //! to responses. (401 for a missing caller is `shared`'s.)
 
-use lambda_http::http::header::CACHE_CONTROL;
-use lambda_http::http::{HeaderValue, StatusCode};
-use lambda_http::{Body, Response};
-use serde_json::json;
+use lambda_http::http::StatusCode;
+use shared::RouteError;
 
 use crate::config::ConfigError;
 
@@ -77,18 +75,19 @@ impl TokenError {
             | TokenError::RoomRequired(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
         }
     }
+}
 
-    /// The JSON answer `{"error", "error_description"}`. A configuration
-    /// error's details stay in the log: callers only learn it is broken.
-    pub fn into_response(self) -> Response<Body> {
-        let (status, code) = self.status_and_code();
-        let body = json!({ "error": code, "error_description": self.to_string() });
-        let mut response = shared::response::json(status, &body)
-            .unwrap_or_else(|_| shared::response::internal_error());
-        response
-            .headers_mut()
-            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        response
+/// The answer is `shared`'s to build and log, like every route error's. A
+/// configuration error's details stay in the log: callers only learn it is broken.
+impl From<TokenError> for RouteError {
+    fn from(err: TokenError) -> Self {
+        let (status, code) = err.status_and_code();
+        RouteError::Refused {
+            status,
+            code,
+            reason: err.reason(),
+            source: Box::new(err),
+        }
     }
 }
 
@@ -104,6 +103,7 @@ pub(crate) fn echo(input: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lambda_http::Body;
 
     #[test]
     fn long_input_is_shortened_when_echoed() {
@@ -114,7 +114,8 @@ mod tests {
 
     #[test]
     fn configuration_errors_are_503_without_details() {
-        let response = TokenError::Misconfigured(ConfigError::InvalidTtl).into_response();
+        let response =
+            RouteError::from(TokenError::Misconfigured(ConfigError::InvalidTtl)).into_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         let Body::Text(text) = response.body() else {
             panic!("text body")

@@ -118,32 +118,14 @@ impl TokenRoute {
         if caller.sub.is_empty() {
             return Err(RouteError::Unauthorized);
         }
-        match self.mint(req, &caller.sub) {
-            Ok(response) => response,
-            Err(err) => {
-                let reason = err.reason();
-                if matches!(
-                    err,
-                    TokenError::NotConfigured | TokenError::Misconfigured(_)
-                ) {
-                    warn!(route = ROUTE, reason, "token not issued");
-                } else {
-                    info!(route = ROUTE, reason, "token request refused");
-                }
-                Ok(err.into_response())
-            }
-        }
+        self.mint(req, &caller.sub)
     }
 
-    fn mint(
-        &self,
-        req: &Request,
-        identity: &str,
-    ) -> Result<Result<Response<Body>, RouteError>, TokenError> {
+    fn mint(&self, req: &Request, identity: &str) -> Result<Response<Body>, RouteError> {
         let config = match &self.state {
             State::Ready(config) => config,
-            State::NotConfigured => return Err(TokenError::NotConfigured),
-            State::Misconfigured(err) => return Err(TokenError::Misconfigured(err.clone())),
+            State::NotConfigured => return Err(TokenError::NotConfigured.into()),
+            State::Misconfigured(err) => return Err(TokenError::Misconfigured(err.clone()).into()),
         };
         let params = req.query_string_parameters_ref();
         let grants = params.and_then(|p| p.all("grants"));
@@ -178,7 +160,7 @@ impl TokenRoute {
         for grant in grants {
             token.add_grant(grant);
         }
-        Ok(token
+        token
             .sign()
             .map_err(|e| RouteError::internal("signing the Twilio access token", e))
             .and_then(|signed| {
@@ -198,7 +180,7 @@ impl TokenRoute {
                     .headers_mut()
                     .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
                 Ok(response)
-            }))
+            })
     }
 }
 

@@ -161,3 +161,28 @@ fn voice_grant_for_a_voice_unsafe_identity_is_issued_with_a_warning() {
     assert!(warned, "{}", runtime.logs());
     assert_no_secrets_in_logs(&runtime, Some(&token));
 }
+
+#[test]
+fn a_refused_request_logs_one_line_with_its_status_and_reason() {
+    let runtime = start(&configured());
+    assert_eq!(call(&runtime, &token_event("room=boardroom")).status, 403);
+    // A later request's line comes after every line of the first on the same stdout.
+    assert_eq!(call(&runtime, &token_event("grants=sync")).status, 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let lines = loop {
+        let lines = support::request_log_lines(&runtime);
+        if lines.iter().any(|l| l["fields"]["status"] == 200)
+            || std::time::Instant::now() >= deadline
+        {
+            break lines;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let refused: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["fields"]["reason"] == "room_not_allowed")
+        .collect();
+    assert_eq!(refused.len(), 1, "{}", runtime.logs());
+    assert_eq!(refused[0]["fields"]["status"], 403);
+    assert_eq!(refused[0]["fields"]["sub"], "auth0|bob");
+}
