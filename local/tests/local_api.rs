@@ -480,9 +480,7 @@ async fn iam_policy_answers_are_read_like_api_gateway() {
     // AUTHORIZER_RESPONSE_STYLE=iam: the authorizer answers payload 2.0 events with an IAM
     // policy, and the local API evaluates it against the route's ARN.
     let mut options = Options::new(repository_template());
-    options
-        .authorizer_settings
-        .insert("AUTHORIZER_RESPONSE_STYLE".to_owned(), "iam".to_owned());
+    options.environment.set("AUTHORIZER_RESPONSE_STYLE", "iam");
     let base = start(options).await;
     let token = dev_token(&base, &[("sub", "erin"), ("scope", "read:shows")]).await;
     let (status, body) = get(&base, "/private", Some(&format!("Bearer {token}"))).await;
@@ -506,13 +504,12 @@ async fn environment_mode_reads_the_authorizer_configuration_like_the_lambda() {
     let mut options = Options::new(repository_template());
     options.issuer = IssuerMode::Environment;
     // Taken before the process environment, like variables set on the Lambda function.
-    options.authorizer_settings.extend([
-        ("JWT_ISSUER".to_owned(), format!("{issuer_base}/")),
-        (
-            "JWT_AUDIENCE".to_owned(),
-            "local-api,another-api".to_owned(),
-        ),
-    ]);
+    options
+        .environment
+        .set("JWT_ISSUER", format!("{issuer_base}/"));
+    options
+        .environment
+        .set("JWT_AUDIENCE", "local-api,another-api");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let api = local_api::LocalApi::new(options, address).unwrap();
