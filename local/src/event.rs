@@ -1015,3 +1015,172 @@ mod tests {
         assert_eq!(domain_name(&HeaderMap::new()).as_deref(), Ok("127.0.0.1"));
     }
 }
+
+/// `convert` over generated hostile requests: every one is an error or an event, never a panic.
+#[cfg(test)]
+mod generated {
+    use super::*;
+
+    /// xorshift64*: deterministic, so a failure names its case and reproduces.
+    struct Cases(u64);
+
+    impl Cases {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            usize::try_from(self.next() % u64::try_from(n).unwrap_or(1)).unwrap_or(0)
+        }
+
+        /// Pieces known to break parsers, glued together, with random bytes mixed in.
+        fn bytes(&mut self, pieces: &[&[u8]]) -> Vec<u8> {
+            let mut out = Vec::new();
+            for _ in 0..self.below(5) {
+                if self.below(4) == 0 {
+                    out.push(u8::try_from(self.next() & 0xff).unwrap_or(0));
+                } else {
+                    out.extend_from_slice(pieces[self.below(pieces.len())]);
+                }
+            }
+            out
+        }
+    }
+
+    const HOSTS: &[&[u8]] = &[
+        b"[",
+        b"]",
+        b"::",
+        b":",
+        b"[::1]",
+        b"127.0.0.1",
+        b":99999",
+        b":3000",
+        b"@",
+        b" ",
+        b"a",
+        b"%",
+        b"%zz",
+        b"xn--",
+        b"\xc3\xa9",
+        b".",
+        b"..",
+        b"{",
+        b"}",
+        b"#",
+        b"?",
+        b"/",
+        b"\\",
+        b"\t",
+        b"localhost",
+        b"-",
+        b"_",
+        b"0",
+        b"\x7f",
+    ];
+    const VALID_HOSTS: &[&[u8]] = &[b"127.0.0.1:3000", b"[::1]:3000", b"localhost", b"a.b"];
+    const TARGETS: &[&[u8]] = &[
+        b"/",
+        b"//",
+        b"/a",
+        b"/..",
+        b"/./",
+        b"?",
+        b"&",
+        b"=",
+        b"%",
+        b"%2F",
+        b"%00",
+        b"%ff",
+        b"#",
+        b"{proxy+}",
+        b"*",
+        b"http://h",
+        b"a",
+        b" ",
+        b"\xc3\xa9",
+        b";",
+        b"+",
+        b"[",
+        b"@",
+    ];
+    const HEADER_NAMES: &[&[u8]] = &[
+        b"host",
+        b"cookie",
+        b"authorization",
+        b"content-type",
+        b"x-forwarded-proto",
+        b"x-forwarded-for",
+        b"user-agent",
+        b"Host",
+        b"",
+        b" ",
+        b":",
+        b"x",
+    ];
+    const HEADER_VALUES: &[&[u8]] = &[
+        b"",
+        b" ",
+        b";",
+        b"=",
+        b"a=b",
+        b"Bearer ",
+        b"application/json",
+        b"text/plain",
+        b"\xff\xfe",
+        b"javascript:",
+        b"https",
+        b"ftp",
+        b"a b",
+        b",",
+        b"[::1]:1",
+        b"\x00",
+    ];
+    const METHODS: &[&[u8]] = &[b"GET", b"POST", b"ANY", b"get", b"", b" ", b"X-Y", b"\xff"];
+
+    #[test]
+    fn generated_hostile_requests_are_errors_or_events() {
+        let mut cases = Cases(0x9E37_79B9_7F4A_7C15);
+        let (mut events, mut errors) = (0, 0);
+        for case in 0..20_000 {
+            let method = METHODS[cases.below(METHODS.len())].to_vec();
+            let mut target = b"/".to_vec();
+            target.extend(cases.bytes(TARGETS));
+            // Half the cases keep a valid Host, so the rest of the request gets exercised too.
+            let host = if cases.below(2) == 0 {
+                VALID_HOSTS[cases.below(VALID_HOSTS.len())].to_vec()
+            } else {
+                cases.bytes(HOSTS)
+            };
+            let mut headers = vec![(b"host".to_vec(), host)];
+            for _ in 0..cases.below(4) {
+                headers.push((cases.bytes(HEADER_NAMES), cases.bytes(HEADER_VALUES)));
+            }
+            let body = cases.bytes(HEADER_VALUES);
+            let borrowed: Vec<(&[u8], &[u8])> = headers
+                .iter()
+                .map(|(n, v)| (n.as_slice(), v.as_slice()))
+                .collect();
+            match convert(&method, &target, &borrowed, &body) {
+                Ok(converted) => {
+                    events += 1;
+                    assert_eq!(
+                        converted.handler_request.method().as_str().as_bytes(),
+                        method.as_slice(),
+                        "case {case}"
+                    );
+                    assert_eq!(converted.authorizer_event["type"], "REQUEST", "case {case}");
+                }
+                Err(_) => errors += 1,
+            }
+        }
+        // Both outcomes occur, so the generator reaches past the first validation.
+        assert!(
+            events > 1_000 && errors > 1_000,
+            "{events} events, {errors} errors"
+        );
+    }
+}

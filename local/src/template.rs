@@ -687,4 +687,38 @@ Resources:
                 .any(|r| r.route_key() == "GET /private" && !r.is_public())
         );
     }
+
+    #[test]
+    fn function_environment_resolves_parameter_defaults_as_deployed() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        let template = load(&path).unwrap();
+        let authorizer = &template.environments["authorizer"];
+        assert_eq!(authorizer["AUTHORIZER_CACHE_TTL_SECONDS"], "300");
+        assert_eq!(authorizer["AUTHORIZER_RESPONSE_STYLE"], "simple");
+        assert_eq!(authorizer["JWT_LEEWAY_SECONDS"], "0");
+        // No default: unset, as the deployed function would read an empty value.
+        assert!(!authorizer.contains_key("JWT_ISSUER"));
+        // An !If only a deployment can resolve is left out.
+        assert!(!template.environments["token"].contains_key("TWILIO_API_KEY_SECRET"));
+    }
+
+    #[test]
+    fn identity_lists_every_kind_in_sams_order_or_none() {
+        let identity = |yaml: &str| read_identity(Some(&serde_yaml::from_str(yaml).unwrap()));
+        assert_eq!(
+            identity("{Context: [routeKey], QueryStrings: [t], Headers: [X-Key]}"),
+            Identity::Sources(vec![
+                IdentitySource::Header("x-key".to_owned()),
+                IdentitySource::Query("t".to_owned()),
+                IdentitySource::Context("routeKey".to_owned()),
+            ])
+        );
+        assert_eq!(identity("{ReauthorizeEvery: 0}"), Identity::None);
+        assert_eq!(read_identity(None), Identity::None);
+        assert_eq!(
+            identity("{Headers: !If [C, [A], [B]]}"),
+            Identity::Unreadable
+        );
+        assert_eq!(identity("!If [C, {}, {}]"), Identity::Unreadable);
+    }
 }

@@ -528,3 +528,305 @@ async fn environment_mode_reads_the_authorizer_configuration_like_the_lambda() {
     let (status, _) = get(&api_base, "/.well-known/jwks.json", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// Sends raw bytes on a fresh connection, half-closes unless `keep_open`, and returns what the
+/// server answered before closing (at most 5 s: a hang fails the test instead of stalling it).
+async fn raw_exchange(base: &str, request: &[u8], keep_open: bool) -> String {
+    let address = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    if !keep_open {
+        stream.shutdown().await.unwrap();
+    }
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut answer),
+    )
+    .await
+    .expect("the server answers and closes")
+    .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn has_request_id(answer: &str) -> bool {
+    answer
+        .lines()
+        .any(|line| line.to_ascii_lowercase().starts_with("apigw-requestid: "))
+}
+
+#[tokio::test]
+async fn hostile_host_headers_get_400_and_the_server_goes_on() {
+    let base = start_default().await;
+    for host in [
+        "[::1",
+        "[",
+        "a b",
+        "::::",
+        "127.0.0.1:99999",
+        "user@127.0.0.1",
+        "[::1]x",
+    ] {
+        for path in ["/public", "/private"] {
+            let request =
+                format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+            let answer = raw_exchange(&base, request.as_bytes(), false).await;
+            assert!(
+                answer.starts_with("HTTP/1.1 400"),
+                "Host {host:?} {path}: {answer}"
+            );
+            assert!(has_request_id(&answer), "{answer}");
+            assert!(answer.ends_with(r#"{"message":"Bad Request"}"#), "{answer}");
+        }
+    }
+    // Two Host headers are as bad as one broken one.
+    let answer = raw_exchange(
+        &base,
+        b"GET /public HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n",
+        false,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let (status, _) = get(&base, "/public", None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+fn limited(limits: local_api::Limits) -> Options {
+    Options {
+        limits,
+        ..Options::new(repository_template())
+    }
+}
+
+#[tokio::test]
+async fn gateway_refusals_carry_the_request_id() {
+    let base = start(limited(local_api::Limits {
+        max_body_bytes: 1024,
+        ..local_api::Limits::default()
+    }))
+    .await;
+    // axum's 405 for a dev endpoint.
+    let response = client()
+        .get(format!("{base}/dev/token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()["apigw-requestid"].len(), 16);
+    // 413, declared or streamed, on the API and on a dev endpoint.
+    for path in ["/public", "/private", "/dev/token"] {
+        let response = client()
+            .post(format!("{base}{path}"))
+            .body(vec![b'a'; 2048])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        assert_eq!(response.headers()["apigw-requestid"].len(), 16);
+        assert_eq!(
+            response.json::<Value>().await.unwrap(),
+            json!({"message": "Request Entity Too Large"})
+        );
+    }
+    let chunked = raw_exchange(
+        &base,
+        format!(
+            "POST /public HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n800\r\n{}\r\n0\r\n\r\n",
+            "a".repeat(2048)
+        )
+        .as_bytes(),
+        false,
+    )
+    .await;
+    assert!(chunked.starts_with("HTTP/1.1 413"), "{chunked}");
+    assert!(has_request_id(&chunked), "{chunked}");
+    // 431 past HTTP API's 10 KiB of headers: one big header, or many small ones.
+    for headers in [
+        vec![("x-big".to_owned(), "a".repeat(11 * 1024))],
+        (0..600)
+            .map(|i| (format!("x-h{i}"), "abcdefgh".to_owned()))
+            .collect(),
+    ] {
+        let mut request = client().get(format!("{base}/public"));
+        for (name, value) in &headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+        );
+        assert_eq!(response.headers()["apigw-requestid"].len(), 16);
+    }
+    let (status, _) = get(&base, "/public", None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn half_sent_requests_get_408_instead_of_holding_the_connection() {
+    let base = start(limited(local_api::Limits {
+        header_read_timeout: std::time::Duration::from_millis(300),
+        body_read_timeout: std::time::Duration::from_millis(300),
+        ..local_api::Limits::default()
+    }))
+    .await;
+    let head = raw_exchange(&base, b"GET /public HTTP/1.1\r\nHost: x\r\nX-Slow", true).await;
+    assert!(head.starts_with("HTTP/1.1 408"), "{head}");
+    assert!(has_request_id(&head), "{head}");
+    let body = raw_exchange(
+        &base,
+        b"POST /public HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc",
+        true,
+    )
+    .await;
+    assert!(body.starts_with("HTTP/1.1 408"), "{body}");
+    assert!(has_request_id(&body), "{body}");
+    assert!(body.ends_with(r#"{"message":"Request Timeout"}"#), "{body}");
+    let (status, _) = get(&base, "/public", None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn dev_token_refuses_unknown_query_parameters_and_mistyped_fields() {
+    let base = start_default().await;
+    for (query, content_type, body, named) in [
+        ("?sub=bob", "application/x-www-form-urlencoded", "", "`sub`"),
+        (
+            "?format=xml",
+            "application/x-www-form-urlencoded",
+            "",
+            "format",
+        ),
+        (
+            "",
+            "application/json",
+            r#"{"expires_in": "60"}"#,
+            "expires_in",
+        ),
+        (
+            "",
+            "application/json",
+            r#"{"expires_in": true}"#,
+            "expires_in",
+        ),
+        (
+            "",
+            "application/x-www-form-urlencoded",
+            "sub=a&sub=b",
+            "`sub`",
+        ),
+    ] {
+        let response = client()
+            .post(format!("{base}/dev/token{query}"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query} {body}");
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["error"], "invalid_request");
+        let description = answer["error_description"].as_str().unwrap();
+        assert!(description.contains(named), "{description}");
+    }
+    // The form's text and JSON's number both mean 60 seconds.
+    for (content_type, body) in [
+        ("application/x-www-form-urlencoded", "expires_in=60"),
+        ("application/json", r#"{"expires_in": 60}"#),
+    ] {
+        let response = client()
+            .post(format!("{base}/dev/token?format=json"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{body}");
+        assert_eq!(response.json::<Value>().await.unwrap()["expires_in"], 60);
+    }
+}
+
+const SCOPE_RULES: &str = r#""required_scopes": {"GET /shows": "read:shows"}"#;
+
+#[tokio::test]
+async fn route_rules_are_refused_at_start_up_with_the_template_cache_ttl_as_deployed() {
+    let rules = format!(
+        r#"{{"issuers": [{{"issuer": "https://tenant.example.com/", "audience": "api"}}], {SCOPE_RULES}}}"#
+    );
+    let mut options = Options::new(repository_template());
+    options.issuer = IssuerMode::Environment;
+    options.environment.set("AUTHORIZER_CONFIG", &rules);
+    let error = local_api::LocalApi::new(options.clone(), "127.0.0.1:0".parse().unwrap())
+        .expect_err("the template's AuthorizerCacheTtlSeconds default is 300");
+    let message = error.to_string();
+    for expected in [
+        "AUTHORIZER_CACHE_TTL_SECONDS",
+        "is 300 seconds",
+        "AuthorizerCacheTtlSeconds=0",
+    ] {
+        assert!(message.contains(expected), "{expected}: {message}");
+    }
+    // The fix the message names works.
+    options.environment.set("AUTHORIZER_CACHE_TTL_SECONDS", "0");
+    local_api::LocalApi::new(options, "127.0.0.1:0".parse().unwrap())
+        .expect("route rules with the cache off");
+}
+
+#[tokio::test]
+async fn query_and_cookie_token_sources_work_as_the_template_declares_them() {
+    let issuer_base = start_default().await;
+    let config = json!({
+        "issuers": [{"issuer": format!("{issuer_base}/"), "audience": "local-api"}],
+        "token_sources": [{"query": "access_token"}, {"cookie": "session"}],
+    });
+    let mut options = Options {
+        registry: Registry::default().with("echo", echo),
+        ..Options::new(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/identity.yaml"),
+        )
+    };
+    options.issuer = IssuerMode::Environment;
+    options
+        .environment
+        .set("AUTHORIZER_CONFIG", config.to_string());
+    let base = start(options).await;
+    let token = dev_token(&issuer_base, &[("sub", "grace")]).await;
+
+    // Identity: {QueryStrings: [access_token]}: without it, 401 before the authorizer.
+    let response = client()
+        .get(format!("{base}/query"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = client()
+        .get(format!("{base}/query?access_token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let seen: Value = response.json().await.unwrap();
+    assert_eq!(seen["authorizer"]["sub"], "grace");
+    let response = client()
+        .get(format!("{base}/query?access_token=forged.token.here"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // No identity source declared: the authorizer is called and finds the cookie.
+    let response = client()
+        .get(format!("{base}/cookie"))
+        .header("cookie", format!("theme=dark; session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let response = client().get(format!("{base}/cookie")).send().await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "the authorizer ran and found no token"
+    );
+}
