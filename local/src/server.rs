@@ -396,7 +396,7 @@ async fn api(
     let incoming = match incoming {
         Ok(incoming) => incoming,
         Err(why) => {
-            info!(reason = %why, "request refused");
+            // The access line in `edge` carries the reason.
             note.decision = "refused";
             note.detail = Some(why.to_string());
             return finish(GatewayResponse::BadRequest.into_response(), note);
