@@ -19,6 +19,7 @@ pub mod gateway;
 pub mod registry;
 pub mod routes;
 mod server;
+mod stamp;
 pub mod template;
 
 use std::collections::BTreeMap;

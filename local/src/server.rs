@@ -15,7 +15,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use lambda_http::RequestExt as _;
 use serde_json::{Map, Value, json};
-use tokio::io::AsyncWriteExt as _;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
 use tracing::{debug, error, info, warn};
 
@@ -26,6 +26,7 @@ use crate::event::{self, IdentityCheck, IncomingRequest, Peer};
 use crate::gateway::{AuthorizerFailure, Decision, GatewayResponse, decide};
 use crate::registry::Registry;
 use crate::routes::{RouteMatch, RouteTable};
+use crate::stamp::Stamped;
 use crate::template::RouteSpec;
 
 /// HTTP API waits at most 10 s for a Lambda authorizer.
@@ -37,6 +38,9 @@ const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(30);
 const HYPER_MAX_BUF: usize = 1024 * 1024;
 /// hyper's header count limit, likewise above anything that fits in 10 KiB (4 bytes a header).
 const HYPER_MAX_HEADERS: usize = 4096;
+/// How long, and how much, a closing connection still reads from the client.
+const LINGER: Duration = Duration::from_secs(2);
+const LINGER_MAX_BYTES: usize = 16 * 1024 * 1024;
 /// The binary whose code runs in process as the Lambda authorizer.
 pub const AUTHORIZER_BINARY: &str = "authorizer";
 
@@ -103,7 +107,8 @@ pub(crate) async fn run(gateway: Arc<Gateway>, listener: TcpListener) -> std::io
 }
 
 /// One connection: hyper parses, the router answers. A head that does not arrive within the
-/// header timeout gets 408 (hyper itself would close without a word).
+/// header timeout gets 408, one beyond hyper's buffer 431, one cut short 400 (hyper itself
+/// would close without a word).
 async fn serve_connection(
     http: hyper::server::conn::http1::Builder,
     router: Router,
@@ -118,26 +123,57 @@ async fn serve_connection(
                 tower_service::Service::call(&mut router, request.map(Body::new)).await
             })
         });
-    let mut connection = http.serve_connection(TokioIo::new(stream), service);
+    let mut connection = http.serve_connection(TokioIo::new(Stamped::new(stream)), service);
     let outcome = std::future::poll_fn(|cx| connection.poll_without_shutdown(cx)).await;
     let parts = connection.into_parts();
-    let mut stream = parts.io.into_inner();
-    match outcome {
-        Ok(()) => {}
-        // Part of a head arrived, not all of it: answer as a gateway would, then close.
-        Err(error) if error.is_timeout() && !parts.read_buf.is_empty() => {
+    let stamped = parts.io.into_inner();
+    let unanswered = stamped.unanswered();
+    let mut stream = stamped.into_inner();
+    // Part of a head arrived, not all of it, and hyper gave up without a word: answer as a
+    // gateway would, then close. hyper stops reading once its buffer is full, then reads
+    // the full buffer as the end of the stream: that is a head too large.
+    let refusal = match &outcome {
+        Ok(()) => None,
+        Err(_) if unanswered == 0 => None,
+        Err(error) if error.is_timeout() => Some(GatewayResponse::RequestTimeout),
+        Err(error) if error.is_incomplete_message() && unanswered >= HYPER_MAX_BUF => {
+            Some(GatewayResponse::HeaderFieldsTooLarge)
+        }
+        Err(error) if error.is_incomplete_message() => Some(GatewayResponse::BadRequest),
+        Err(_) => None,
+    };
+    match (refusal, outcome) {
+        (Some(refusal), _) => {
             let request_id = event::new_request_id();
-            info!(%peer, request_id, status = 408, "request head not received in time");
-            let body = json!({ "message": GatewayResponse::RequestTimeout.message() }).to_string();
+            let status = refusal.status();
+            info!(%peer, request_id, status = status.as_u16(), "request head refused before parsing ended");
+            let body = json!({ "message": refusal.message() }).to_string();
             let answer = format!(
-                "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncontent-length: {}\r\napigw-requestid: {request_id}\r\nconnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\napigw-requestid: {request_id}\r\nconnection: close\r\n\r\n{body}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or(""),
                 body.len()
             );
             let _ = stream.write_all(answer.as_bytes()).await;
         }
-        Err(error) => debug!(%peer, %error, "connection ended"),
+        (None, Err(error)) => debug!(%peer, %error, "connection ended"),
+        (None, Ok(())) => {}
     }
     let _ = stream.shutdown().await;
+    // Lingering close: read (and drop) what the client is still sending, for a bounded time,
+    // so that closing with unread bytes does not reset the connection and destroy the answer
+    // still on its way (a refused oversized head, a 408).
+    let mut sink = vec![0u8; 16 * 1024];
+    let _ = tokio::time::timeout(LINGER, async {
+        let mut drained = 0usize;
+        while drained < LINGER_MAX_BYTES {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => drained += n,
+            }
+        }
+    })
+    .await;
 }
 
 /// What every request goes through first, whatever answers it (dev endpoints, axum's 405, the
