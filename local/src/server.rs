@@ -197,12 +197,10 @@ async fn edge(State(gateway): State<Arc<Gateway>>, request: Request, next: Next)
                 detail: Some(why.to_owned()),
                 ..AccessNote::default()
             });
-            if refusal == GatewayResponse::RequestTimeout {
-                // The rest of the body may still come: do not read it as the next request.
-                response
-                    .headers_mut()
-                    .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
-            }
+            // The rest of the body may still come: never read it as the next request.
+            response
+                .headers_mut()
+                .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
             response
         }
     };
