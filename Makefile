@@ -104,6 +104,53 @@ sam-build: ## sam build: the same binaries, laid out for sam deploy under .aws-s
 	$(call say,sam build (runs cargo lambda build --release --arm64 for each function))
 	sam build $(if $(TEMPLATE),--template-file $(TEMPLATE))
 
+# sam local: the architecture of this machine (the template's Architecture parameter defaults to
+# arm64, which an x86_64 host cannot run without qemu). SAM_LOCAL_FLAGS=--skip-pull-image when the
+# Lambda base image is already in the local Docker (no registry), as with ../shared/sam-local.
+HOST_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
+SAM_LOCAL_PORT ?= 3100
+SAM_LOCAL_FLAGS ?=
+# Where ../shared/sam-local/make_build.py is, for machines without cargo-lambda, and the cargo
+# profile it builds the host binaries with (dev is minutes faster than the LTO release build).
+SAM_LOCAL_SHIM ?= ../shared/sam-local
+SAM_LOCAL_PROFILE ?= release
+SAM_LOCAL_BIN_DIR = target/$(if $(filter dev,$(SAM_LOCAL_PROFILE)),debug,$(SAM_LOCAL_PROFILE))
+# --parameter-overrides for sam local: the architecture, plus JWT_ISSUER/JWT_AUDIENCE from this shell
+# when set (sam local gives the functions nothing from the shell otherwise; other variables: --env-vars
+# in SAM_LOCAL_FLAGS).
+SAM_LOCAL_PARAMETERS = Architecture=$(HOST_ARCH) \
+	$(if $(JWT_ISSUER),JwtIssuer=$(JWT_ISSUER)) $(if $(JWT_AUDIENCE),JwtAudience=$(JWT_AUDIENCE))
+
+.PHONY: sam-local-build
+sam-local-build: ## build every function for this machine's architecture into .aws-sam/build (sam build, or make_build.py without cargo-lambda)
+	$(call need,sam,$(SAM_HINT))
+	@if command -v cargo-lambda >/dev/null 2>&1; then \
+		printf '\033[1m==> %s\033[0m\n' "sam build --parameter-overrides Architecture=$(HOST_ARCH) (cargo lambda build for $(HOST_ARCH))"; \
+		sam build --parameter-overrides Architecture=$(HOST_ARCH); \
+	elif [ "$(HOST_ARCH)" = x86_64 ] && [ -f "$(SAM_LOCAL_SHIM)/make_build.py" ]; then \
+		printf '\033[1m==> %s\033[0m\n' "cargo build --profile $(SAM_LOCAL_PROFILE) + $(SAM_LOCAL_SHIM)/make_build.py (no cargo-lambda: host binaries)"; \
+		cargo build --profile $(SAM_LOCAL_PROFILE) $(addprefix --bin ,$(FUNCTIONS)); \
+		"$$(dirname "$$(command -v sam)")/python3" "$(SAM_LOCAL_SHIM)/make_build.py" . $(SAM_LOCAL_BIN_DIR); \
+	else \
+		echo "error: needs cargo-lambda ($(CARGO_LAMBDA_HINT)), or on x86_64 SAM_LOCAL_SHIM=<dir with make_build.py>" >&2; exit 127; \
+	fi
+
+.PHONY: sam-local
+sam-local: sam-local-build ## sam local start-api on 127.0.0.1:3100 for this machine's architecture (needs Docker)
+	$(call say,sam local start-api on 127.0.0.1:$(SAM_LOCAL_PORT) --parameter-overrides $(SAM_LOCAL_PARAMETERS))
+	sam local start-api --host 127.0.0.1 --port $(SAM_LOCAL_PORT) $(SAM_LOCAL_FLAGS) \
+		--parameter-overrides $(SAM_LOCAL_PARAMETERS)
+
+# sam-invoke-<event>: sam local invoke the function an events/<event>.json file is for.
+.PHONY: sam-invoke-%
+sam-invoke-%: ## sam local invoke with an event: make sam-invoke-public, make sam-invoke-authorizer-http-v2 (after sam-local-build)
+	$(call need,sam,$(SAM_HINT))
+	@test -f events/$*.json || { echo "error: no events/$*.json; see events/README.md" >&2; exit 2; }
+	@fn=$$(case "$*" in authorizer*) echo Authorizer;; public*) echo Public;; private*) echo Private;; \
+		me*) echo Me;; shows*) echo Shows;; token*) echo Token;; esac)Function; \
+		printf '\033[1m==> %s\033[0m\n' "sam local invoke $$fn -e events/$*.json"; \
+		sam local invoke $$fn -e events/$*.json $(SAM_LOCAL_FLAGS) --parameter-overrides $(SAM_LOCAL_PARAMETERS)
+
 .PHONY: deploy
 deploy: sam-build ## sam build + sam deploy --guided (asks for JwtIssuer, JwtAudience, ...)
 	$(call say,sam deploy --guided (answers are saved in samconfig.toml))

@@ -16,7 +16,11 @@ deploys an API whose authorizer cannot be invoked: every request answers 500). T
   authorizer that exists (or NONE);
 - each environment variable given to a function is read somewhere in that binary's crate, so a
   renamed variable cannot silently fall back to a default;
-- template-jwt.yaml serves the same routes as template.yaml.
+- template-jwt.yaml serves the same routes as template.yaml;
+- sam local can run it: no environment variable is `!If [cond, value, !Ref AWS::NoValue]` (sam
+  local resolves that to an empty string even with --parameter-overrides; only a Secrets Manager
+  dynamic reference, which no plain !Ref can replace, may keep it), and the functions'
+  Architectures come from a parameter that allows x86_64 and arm64.
 
 Usage: scripts/check_template.py [template.yaml template-jwt.yaml]   (exit 1 on any problem)
        scripts/check_template.py --self-test   (proves each check catches the mistake it is for)
@@ -283,11 +287,47 @@ def check_functions(t: dict, binaries: dict[str, Path], require_all: bool) -> li
     return problems
 
 
+def is_no_value_if(value) -> bool:
+    """`!If [cond, x, !Ref AWS::NoValue]` (either branch) around anything but a dynamic reference."""
+    if not isinstance(value, dict) or "Fn::If" not in value:
+        return False
+    branches = value["Fn::If"][1:]
+    if {"Ref": "AWS::NoValue"} not in branches:
+        return False
+    return "{{resolve:" not in json.dumps(branches)
+
+
+def check_sam_local(t: dict) -> list[str]:
+    problems = []
+    for name, fn in functions(t).items():
+        env = fn.get("Properties", {}).get("Environment", {}).get("Variables", {})
+        for var, value in env.items():
+            if is_no_value_if(value):
+                problems.append(
+                    f"{name}: {var} is !If [..., !Ref AWS::NoValue], which sam local turns into an empty string "
+                    "even with --parameter-overrides; use a plain !Ref (the functions read empty as unset)"
+                )
+    architectures = t.get("Globals", {}).get("Function", {}).get("Architectures")
+    param = architectures[0].get("Ref") if isinstance(architectures, list) and len(architectures) == 1 and isinstance(architectures[0], dict) else None
+    allowed = set(t.get("Parameters", {}).get(param, {}).get("AllowedValues", [])) if param else set()
+    if not {"arm64", "x86_64"} <= allowed:
+        problems.append(
+            f"Globals.Function.Architectures is {architectures!r}: make it [!Ref <parameter>] allowing arm64 and x86_64, "
+            "so sam local can run the functions on an x86_64 machine"
+        )
+    return problems
+
+
 def check(paths: list[Path], binaries: dict[str, Path]) -> list[str]:
     problems = []
     templates = {p.name: load(p) for p in paths}
     for name, t in templates.items():
-        found = check_references(t) + check_api(t) + check_functions(t, binaries, require_all=name == "template.yaml")
+        found = (
+            check_references(t)
+            + check_api(t)
+            + check_functions(t, binaries, require_all=name == "template.yaml")
+            + check_sam_local(t)
+        )
         problems += [f"{name}: {p}" for p in found]
     if "template.yaml" in templates and "template-jwt.yaml" in templates:
         main, jwt = routes(templates["template.yaml"]), routes(templates["template-jwt.yaml"])
@@ -330,7 +370,7 @@ def self_test(binaries: dict[str, Path]) -> int:
             AUTHORIZER_RESPONSE_STYLE="iam"
         ),
         "simple responses from another parameter": lambda t: first_authorizer(t).update(
-            EnableSimpleResponses={"Fn::If": ["HasJwksUri", True, False]}
+            EnableSimpleResponses={"Fn::If": ["HasTwilioApiKeySecret", True, False]}
         ),
         "cache TTL told to the authorizer differs from API Gateway's": lambda t: first_authorizer(t)["Identity"].update(
             ReauthorizeEvery=300
@@ -352,6 +392,10 @@ def self_test(binaries: dict[str, Path]) -> int:
         ).update(JWKS_URI={"Fn::If": ["NoSuchCondition", "a", "b"]}),
         "dangling !Ref": lambda t: at(t, "Outputs").update(X={"Value": {"Ref": "Apii"}}),
         "function not deployed": lambda t: at(t, "Resources").pop("PrivateFunction"),
+        "variable behind !If/AWS::NoValue (empty under sam local)": lambda t: at(
+            t, "Resources", "AuthorizerFunction", "Properties", "Environment", "Variables"
+        ).update(JWKS_URI={"Fn::If": ["HasTwilioApiKeySecret", {"Ref": "JwksUri"}, {"Ref": "AWS::NoValue"}]}),
+        "fixed arm64 architecture": lambda t: at(t, "Globals", "Function").update(Architectures=["arm64"]),
     }
     failed = 0
     for what, mutate in mutations.items():
@@ -364,7 +408,7 @@ def self_test(binaries: dict[str, Path]) -> int:
 
 
 def check_single(t: dict, binaries: dict[str, Path]) -> list[str]:
-    return check_references(t) + check_api(t) + check_functions(t, binaries, require_all=True)
+    return check_references(t) + check_api(t) + check_functions(t, binaries, require_all=True) + check_sam_local(t)
 
 
 def main(argv: list[str]) -> int:

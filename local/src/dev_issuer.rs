@@ -35,14 +35,24 @@ pub enum TokenRequestError {
     NotAString(&'static str),
     #[error("`{0}` must not be empty")]
     Empty(&'static str),
+    #[error("`{0}` is given more than once")]
+    Repeated(&'static str),
     #[error("`{0}` is longer than {MAX_FIELD_LEN} characters")]
     TooLong(&'static str),
     #[error(
         "`expires_in` must be an integer number of seconds between {MIN_EXPIRES_IN} and {MAX_EXPIRES_IN}"
     )]
     ExpiresIn,
+    #[error("`expires_in` must be a JSON integer (seconds), not {0}")]
+    NotAnInteger(&'static str),
     #[error("the body must be a JSON object or a form")]
     Body,
+    #[error(
+        "unknown query parameter `{0}`: /dev/token takes only `format` (raw or json) in the query; send sub, scope, expires_in and aud in the body"
+    )]
+    QueryParameter(String),
+    #[error("`format` must be raw or json")]
+    Format,
     #[error("signing failed")]
     Signing,
 }
@@ -60,25 +70,22 @@ pub struct TokenRequest {
 }
 
 impl TokenRequest {
-    /// From the request's fields; numbers may come as JSON numbers or strings.
-    pub fn from_fields(fields: &Map<String, Value>) -> Result<Self, TokenRequestError> {
+    /// From a JSON object: text fields are strings, `expires_in` an integer (a string such as
+    /// `"60"` is refused, as a typed client should never send it).
+    pub fn from_json(fields: &Map<String, Value>) -> Result<Self, TokenRequestError> {
         let text = |name: &'static str| -> Result<Option<String>, TokenRequestError> {
             match fields.get(name) {
                 None | Some(Value::Null) => Ok(None),
-                Some(Value::String(value)) if value.len() > MAX_FIELD_LEN => {
-                    Err(TokenRequestError::TooLong(name))
-                }
-                Some(Value::String(value)) => Ok(Some(value.clone())),
+                Some(Value::String(value)) => checked(name, value).map(Some),
                 Some(_) => Err(TokenRequestError::NotAString(name)),
             }
         };
         let expires_in = match fields.get("expires_in") {
             None | Some(Value::Null) => None,
             Some(Value::Number(n)) => Some(n.as_i64().ok_or(TokenRequestError::ExpiresIn)?),
-            Some(Value::String(s)) => {
-                Some(s.trim().parse().map_err(|_| TokenRequestError::ExpiresIn)?)
-            }
-            Some(_) => return Err(TokenRequestError::ExpiresIn),
+            Some(Value::String(_)) => return Err(TokenRequestError::NotAnInteger("a string")),
+            Some(Value::Bool(_)) => return Err(TokenRequestError::NotAnInteger("a boolean")),
+            Some(_) => return Err(TokenRequestError::NotAnInteger("an array or object")),
         };
         Ok(Self {
             sub: text("sub")?,
@@ -86,6 +93,73 @@ impl TokenRequest {
             expires_in,
             aud: text("aud")?,
         })
+    }
+
+    /// From `application/x-www-form-urlencoded` pairs: every value is text, so `expires_in`
+    /// is parsed from it. A repeated field is refused rather than guessed at.
+    pub fn from_form(fields: &[(String, String)]) -> Result<Self, TokenRequestError> {
+        let text = |name: &'static str| -> Result<Option<String>, TokenRequestError> {
+            let mut values = fields.iter().filter(|(key, _)| key == name);
+            let Some((_, value)) = values.next() else {
+                return Ok(None);
+            };
+            if values.next().is_some() {
+                return Err(TokenRequestError::Repeated(name));
+            }
+            checked(name, value).map(Some)
+        };
+        let expires_in = text("expires_in")?
+            .map(|s| s.trim().parse().map_err(|_| TokenRequestError::ExpiresIn))
+            .transpose()?;
+        Ok(Self {
+            sub: text("sub")?,
+            scope: text("scope")?,
+            expires_in,
+            aud: text("aud")?,
+        })
+    }
+}
+
+fn checked(name: &'static str, value: &str) -> Result<String, TokenRequestError> {
+    if value.len() > MAX_FIELD_LEN {
+        return Err(TokenRequestError::TooLong(name));
+    }
+    Ok(value.to_owned())
+}
+
+/// How `POST /dev/token` answers, from its query string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenFormat {
+    /// `?format=raw`: the bare token, for `TOKEN=$(curl ...)`.
+    Raw,
+    /// `?format=json`: the OAuth token response.
+    Json,
+    /// No `format`: the bare token for `Accept: text/plain`, else JSON.
+    Negotiated,
+}
+
+impl TokenFormat {
+    /// `format` is the one query parameter; any other is refused rather than ignored.
+    pub fn from_query(query: &str) -> Result<Self, TokenRequestError> {
+        let mut format = TokenFormat::Negotiated;
+        let mut seen = false;
+        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            if name != "format" {
+                let mut name = name.into_owned();
+                name.truncate(64);
+                return Err(TokenRequestError::QueryParameter(name));
+            }
+            if seen {
+                return Err(TokenRequestError::Repeated("format"));
+            }
+            seen = true;
+            format = match value.as_ref() {
+                "raw" => TokenFormat::Raw,
+                "json" => TokenFormat::Json,
+                _ => return Err(TokenRequestError::Format),
+            };
+        }
+        Ok(format)
     }
 }
 
@@ -323,28 +397,85 @@ mod tests {
         );
     }
 
+    fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
     #[test]
-    fn fields_parse_from_json_and_form_values() {
-        let fields = json!({"sub": "carol", "expires_in": "120", "scope": "a b"});
-        let request = TokenRequest::from_fields(fields.as_object().unwrap()).unwrap();
+    fn form_values_are_text_and_expires_in_is_parsed() {
+        let request = TokenRequest::from_form(&form(&[
+            ("sub", "carol"),
+            ("expires_in", "120"),
+            ("scope", "a b"),
+        ]))
+        .unwrap();
         assert_eq!(request.expires_in, Some(120));
         assert_eq!(request.sub.as_deref(), Some("carol"));
+        assert_eq!(
+            TokenRequest::from_form(&form(&[("expires_in", "soon")])).unwrap_err(),
+            TokenRequestError::ExpiresIn
+        );
+        assert_eq!(
+            TokenRequest::from_form(&form(&[("sub", "a"), ("sub", "b")])).unwrap_err(),
+            TokenRequestError::Repeated("sub")
+        );
+    }
+
+    #[test]
+    fn json_fields_must_have_their_types() {
         let fields = json!({"expires_in": 60});
         assert_eq!(
-            TokenRequest::from_fields(fields.as_object().unwrap())
+            TokenRequest::from_json(fields.as_object().unwrap())
                 .unwrap()
                 .expires_in,
             Some(60)
         );
-        let fields = json!({"sub": 7});
+        for (fields, error) in [
+            (
+                json!({"expires_in": "60"}),
+                TokenRequestError::NotAnInteger("a string"),
+            ),
+            (
+                json!({"expires_in": true}),
+                TokenRequestError::NotAnInteger("a boolean"),
+            ),
+            (
+                json!({"expires_in": [60]}),
+                TokenRequestError::NotAnInteger("an array or object"),
+            ),
+            (json!({"expires_in": 1.5}), TokenRequestError::ExpiresIn),
+            (json!({"sub": 7}), TokenRequestError::NotAString("sub")),
+        ] {
+            assert_eq!(
+                TokenRequest::from_json(fields.as_object().unwrap()).unwrap_err(),
+                error,
+                "{fields}"
+            );
+        }
+    }
+
+    #[test]
+    fn query_takes_only_format() {
+        assert_eq!(TokenFormat::from_query(""), Ok(TokenFormat::Negotiated));
+        assert_eq!(TokenFormat::from_query("format=raw"), Ok(TokenFormat::Raw));
         assert_eq!(
-            TokenRequest::from_fields(fields.as_object().unwrap()).unwrap_err(),
-            TokenRequestError::NotAString("sub")
+            TokenFormat::from_query("format=json"),
+            Ok(TokenFormat::Json)
         );
-        let fields = json!({"expires_in": "soon"});
         assert_eq!(
-            TokenRequest::from_fields(fields.as_object().unwrap()).unwrap_err(),
-            TokenRequestError::ExpiresIn
+            TokenFormat::from_query("format=xml"),
+            Err(TokenRequestError::Format)
+        );
+        assert_eq!(
+            TokenFormat::from_query("format=raw&format=json"),
+            Err(TokenRequestError::Repeated("format"))
+        );
+        assert_eq!(
+            TokenFormat::from_query("sub=bob"),
+            Err(TokenRequestError::QueryParameter("sub".to_owned()))
         );
     }
 

@@ -1,20 +1,31 @@
-//! Turns an HTTP request into the events HTTP API sends: the Lambda authorizer's payload 2.0
-//! `REQUEST` event and the route's payload 2.0 proxy event.
+//! Turns an HTTP request into the events HTTP API sends, as `aws_lambda_events` values: the
+//! Lambda authorizer's payload 2.0 `REQUEST` event ([`ApiGatewayV2CustomAuthorizerV2Request`])
+//! and the route's payload 2.0 proxy event ([`ApiGatewayV2httpRequest`]), then the route event
+//! into the `lambda_http::Request` a handler receives.
 //!
-//! Shapes follow API Gateway's documentation and the sample events in `aws_lambda_events`:
-//! header names lower-case, repeated headers and query parameters joined with commas, cookies
-//! moved out of the headers into `cookies`, binary bodies base64-encoded, empty fields omitted.
+//! Shapes follow API Gateway's documentation: header names lower-case, repeated headers and
+//! query parameters joined with commas, cookies moved out of the headers into `cookies`,
+//! binary bodies base64-encoded, empty fields omitted. Every input is validated here, before
+//! it reaches code that would panic on it (lambda_http's request conversion unwraps a
+//! `Url::parse` of the Host header and expects the URI it builds to parse).
 
-use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayV2CustomAuthorizerV2Request, ApiGatewayV2httpRequest,
+    ApiGatewayV2httpRequestContext, ApiGatewayV2httpRequestContextHttpDescription,
+};
+use aws_lambda_events::query_map::QueryMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use http::HeaderMap;
-use serde_json::{Map, Value, json};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use lambda_http::request::LambdaRequest;
+use serde_json::{Map, Value};
 
-use crate::routes::RouteMatch;
+use crate::routes::{RouteMatch, RouteTable};
+use crate::template::{AuthorizerSpec, Identity, IdentitySource, RouteSpec};
 
 /// Fixed identifiers of the local "deployment", visible in ARNs and `requestContext`.
 pub const ACCOUNT_ID: &str = "123456789012";
@@ -22,10 +33,33 @@ pub const API_ID: &str = "local";
 pub const REGION: &str = "us-east-1";
 pub const STAGE: &str = "$default";
 
-/// What the server saw of one request, before routing.
+/// A request the local API refuses with 400 before routing, as API Gateway's front end would.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// The `Host` header is not one `host[:port]` (a bad IPv6 literal, a space, a port out of
+    /// range, user info, several Host headers).
+    #[error("the Host header is not a valid host[:port]")]
+    Host,
+    /// Not an HTTP method token.
+    #[error("the request method is not a valid HTTP method")]
+    Method,
+    /// Not a request target with a path starting with `/`.
+    #[error("the request target is not a valid path")]
+    Target,
+    /// A header name or value that HTTP does not allow.
+    #[error("a header name or value is not valid HTTP")]
+    Header,
+    /// The event could not be turned into the handler's request (a bug of this crate if it
+    /// ever happens: the inputs were validated).
+    #[error("the event could not be built: {0}")]
+    Event(String),
+}
+
+/// What the server saw of one request, before routing; build it with [`IncomingRequest::new`],
+/// which validates what later steps rely on.
 #[derive(Debug, Clone)]
 pub struct IncomingRequest {
-    pub method: String,
+    pub method: Method,
     pub raw_path: String,
     /// The query string without `?`; empty when there is none.
     pub raw_query: String,
@@ -37,6 +71,84 @@ pub struct IncomingRequest {
     pub protocol: String,
     pub request_id: String,
     pub received_at: SystemTime,
+    /// The Host header without its port (`requestContext.domainName`).
+    domain_name: String,
+}
+
+/// The connection-level facts of a request that are not in its method, target, headers, body.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub source_ip: IpAddr,
+    pub local_port: u16,
+    pub protocol: String,
+    pub request_id: String,
+    pub received_at: SystemTime,
+}
+
+impl Default for Peer {
+    fn default() -> Self {
+        Self {
+            source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            local_port: 3000,
+            protocol: "HTTP/1.1".to_owned(),
+            request_id: "local-request-id".to_owned(),
+            received_at: UNIX_EPOCH,
+        }
+    }
+}
+
+impl IncomingRequest {
+    /// Validates the parts of a request (as hyper parsed them) for the event builders.
+    pub fn new(
+        method: Method,
+        uri: &http::Uri,
+        headers: HeaderMap,
+        body: Vec<u8>,
+        peer: Peer,
+    ) -> Result<Self, RequestError> {
+        let raw_path = uri.path();
+        if !raw_path.starts_with('/') {
+            return Err(RequestError::Target);
+        }
+        let domain_name = domain_name(&headers)?;
+        Ok(Self {
+            method,
+            raw_path: raw_path.to_owned(),
+            raw_query: uri.query().unwrap_or("").to_owned(),
+            headers,
+            body,
+            source_ip: peer.source_ip,
+            local_port: peer.local_port,
+            protocol: peer.protocol,
+            request_id: peer.request_id,
+            received_at: peer.received_at,
+            domain_name,
+        })
+    }
+}
+
+/// `requestContext.domainName` from the Host header (its port stripped), `127.0.0.1` without
+/// one (HTTP/1.0). Refuses what lambda_http would panic on: it parses
+/// `http://<Host header><path>` with `Url::parse(..).unwrap()`.
+fn domain_name(headers: &HeaderMap) -> Result<String, RequestError> {
+    let mut hosts = headers.get_all(http::header::HOST).iter();
+    let Some(host) = hosts.next() else {
+        return Ok("127.0.0.1".to_owned());
+    };
+    if hosts.next().is_some() {
+        return Err(RequestError::Host);
+    }
+    let host = host.to_str().map_err(|_| RequestError::Host)?;
+    let authority: http::uri::Authority = host.parse().map_err(|_| RequestError::Host)?;
+    if host.contains('@') || authority.host().is_empty() {
+        return Err(RequestError::Host);
+    }
+    // Url::parse also refuses a port above 65535, which `Authority` lets through.
+    let url = url::Url::parse(&format!("http://{host}/")).map_err(|_| RequestError::Host)?;
+    if url.host_str().is_none() {
+        return Err(RequestError::Host);
+    }
+    Ok(authority.host().to_owned())
 }
 
 /// API Gateway's `routeArn` for the route a request matched.
@@ -49,33 +161,113 @@ pub fn route_arn(method: &str, route_match: &RouteMatch<'_>) -> String {
     format!("arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{STAGE}/{resource}")
 }
 
-/// The identity source values, in order, or `None` when one is missing or empty (API Gateway
-/// then answers 401 without calling the authorizer).
-pub fn identity_source(headers: &HeaderMap, identity_headers: &[String]) -> Option<Vec<String>> {
-    identity_headers
-        .iter()
-        .map(|name| joined_header(headers, name).filter(|value| !value.trim().is_empty()))
-        .collect()
+/// What API Gateway does with the identity sources before calling the authorizer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityCheck {
+    /// Call the authorizer; `Some` values are the event's `identitySource`.
+    Call(Option<Vec<String>>),
+    /// A configured identity source is missing or empty: 401 without calling the authorizer.
+    Missing,
+}
+
+/// The identity source values in order (`Identity::Sources`), no check (`Identity::None`), or,
+/// when the template cannot say, at least one of the authorizer's own token sources.
+pub fn identity_check(
+    request: &IncomingRequest,
+    route_match: &RouteMatch<'_>,
+    identity: &Identity,
+    token_sources: &[authorizer::token::TokenSource],
+) -> IdentityCheck {
+    match identity {
+        Identity::None => IdentityCheck::Call(None),
+        Identity::Sources(sources) => {
+            let values: Option<Vec<String>> = sources
+                .iter()
+                .map(|source| {
+                    identity_value(request, route_match, source)
+                        .filter(|value| !value.trim().is_empty())
+                })
+                .collect();
+            values.map_or(IdentityCheck::Missing, |values| {
+                IdentityCheck::Call(Some(values))
+            })
+        }
+        Identity::Unreadable => {
+            use authorizer::token::TokenSource;
+            let cookies = cookies(&request.headers);
+            let query = query_string_parameters(&request.raw_query);
+            let present = token_sources.iter().any(|source| match source {
+                TokenSource::Header { name, .. } => {
+                    joined_header(&request.headers, &name.to_ascii_lowercase())
+                        .is_some_and(|v| !v.trim().is_empty())
+                }
+                TokenSource::Query { name } => query.get(name).is_some_and(|v| !v.is_empty()),
+                TokenSource::Cookie { name } => cookies.iter().any(|c| {
+                    c.split_once('=')
+                        .is_some_and(|(n, v)| n.trim() == name && !v.is_empty())
+                }),
+            });
+            if present {
+                IdentityCheck::Call(None)
+            } else {
+                IdentityCheck::Missing
+            }
+        }
+    }
+}
+
+fn identity_value(
+    request: &IncomingRequest,
+    route_match: &RouteMatch<'_>,
+    source: &IdentitySource,
+) -> Option<String> {
+    match source {
+        IdentitySource::Header(name) if name == "cookie" => {
+            let cookies = cookies(&request.headers);
+            (!cookies.is_empty()).then(|| cookies.join("; "))
+        }
+        IdentitySource::Header(name) => joined_header(&request.headers, name),
+        IdentitySource::Query(name) => query_string_parameters(&request.raw_query).remove(name),
+        // The local API has no stage variables.
+        IdentitySource::StageVariable(_) => None,
+        IdentitySource::Context(name) => match name.as_str() {
+            "routeKey" => Some(route_match.route.route_key()),
+            "stage" => Some(STAGE.to_owned()),
+            "apiId" => Some(API_ID.to_owned()),
+            "accountId" => Some(ACCOUNT_ID.to_owned()),
+            "requestId" => Some(request.request_id.clone()),
+            "domainName" => Some(request.domain_name.clone()),
+            "httpMethod" => Some(request.method.as_str().to_owned()),
+            "path" => Some(request.raw_path.clone()),
+            "protocol" => Some(request.protocol.clone()),
+            "identity.sourceIp" => Some(request.source_ip.to_string()),
+            _ => None,
+        },
+    }
 }
 
 /// The Lambda authorizer's payload format 2.0 `REQUEST` event.
 pub fn authorizer_event(
     request: &IncomingRequest,
     route_match: &RouteMatch<'_>,
-    identity_source: Vec<String>,
-) -> Value {
-    let mut event = common_fields(request, route_match);
-    event.insert("type".to_owned(), json!("REQUEST"));
-    event.insert(
-        "routeArn".to_owned(),
-        json!(route_arn(&request.method, route_match)),
-    );
-    event.insert("identitySource".to_owned(), json!(identity_source));
-    event.insert(
-        "requestContext".to_owned(),
-        Value::Object(request_context(request, route_match)),
-    );
-    Value::Object(event)
+    identity_source: Option<Vec<String>>,
+) -> ApiGatewayV2CustomAuthorizerV2Request {
+    let mut event = ApiGatewayV2CustomAuthorizerV2Request::default();
+    event.version = Some("2.0".to_owned());
+    event.type_ = Some("REQUEST".to_owned());
+    event.route_arn = Some(route_arn(request.method.as_str(), route_match));
+    event.identity_source = identity_source;
+    event.route_key = Some(route_match.route.route_key());
+    event.raw_path = Some(request.raw_path.clone());
+    event.raw_query_string = Some(request.raw_query.clone());
+    event.cookies = cookies(&request.headers);
+    event.headers = event_headers(request);
+    event.query_string_parameters = query_string_parameters(&request.raw_query)
+        .into_iter()
+        .collect();
+    event.request_context = request_context(request, route_match);
+    event.path_parameters = path_parameters(route_match);
+    event
 }
 
 /// The route's payload format 2.0 event; `authorizer_context` is the Lambda authorizer's
@@ -84,49 +276,214 @@ pub fn route_event(
     request: &IncomingRequest,
     route_match: &RouteMatch<'_>,
     authorizer_context: Option<Map<String, Value>>,
-) -> Value {
-    let mut event = common_fields(request, route_match);
+) -> ApiGatewayV2httpRequest {
+    let mut event = ApiGatewayV2httpRequest::default();
+    event.version = Some("2.0".to_owned());
+    event.route_key = Some(route_match.route.route_key());
+    event.raw_path = Some(request.raw_path.clone());
+    event.raw_query_string = Some(request.raw_query.clone());
+    let cookies = cookies(&request.headers);
+    event.cookies = (!cookies.is_empty()).then_some(cookies);
+    event.headers = event_headers(request);
+    let mut query: HashMap<String, Vec<String>> = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(request.raw_query.as_bytes()) {
+        query
+            .entry(name.into_owned())
+            .or_default()
+            .push(value.into_owned());
+    }
+    event.query_string_parameters = QueryMap::from(query);
+    event.path_parameters = path_parameters(route_match);
     let mut context = request_context(request, route_match);
     if let Some(lambda) = authorizer_context {
-        context.insert("authorizer".to_owned(), json!({ "lambda": lambda }));
+        let mut authorizer = ApiGatewayRequestAuthorizer::default();
+        authorizer.fields = lambda.into_iter().collect();
+        context.authorizer = Some(authorizer);
     }
-    event.insert("requestContext".to_owned(), Value::Object(context));
+    event.request_context = context;
     let (body, is_base64_encoded) = encode_body(&request.headers, &request.body);
-    if let Some(body) = body {
-        event.insert("body".to_owned(), json!(body));
-    }
-    event.insert("isBase64Encoded".to_owned(), json!(is_base64_encoded));
-    Value::Object(event)
-}
-
-fn common_fields(request: &IncomingRequest, route_match: &RouteMatch<'_>) -> Map<String, Value> {
-    let mut event = Map::new();
-    event.insert("version".to_owned(), json!("2.0"));
-    event.insert("routeKey".to_owned(), json!(route_match.route.route_key()));
-    event.insert("rawPath".to_owned(), json!(request.raw_path));
-    event.insert("rawQueryString".to_owned(), json!(request.raw_query));
-    let cookies = cookies(&request.headers);
-    if !cookies.is_empty() {
-        event.insert("cookies".to_owned(), json!(cookies));
-    }
-    event.insert("headers".to_owned(), json!(event_headers(request)));
-    let query = query_string_parameters(&request.raw_query);
-    if !query.is_empty() {
-        event.insert("queryStringParameters".to_owned(), json!(query));
-    }
-    if !route_match.path_parameters.is_empty() {
-        event.insert(
-            "pathParameters".to_owned(),
-            json!(route_match.path_parameters),
-        );
-    }
+    event.body = body;
+    event.is_base64_encoded = is_base64_encoded;
     event
 }
 
-fn request_context(request: &IncomingRequest, route_match: &RouteMatch<'_>) -> Map<String, Value> {
-    let domain_name = joined_header(&request.headers, "host")
-        .map(|host| strip_port(&host).to_owned())
-        .unwrap_or_else(|| "127.0.0.1".to_owned());
+/// The authorizer event as the JSON the Lambda function receives.
+pub fn authorizer_json(
+    event: &ApiGatewayV2CustomAuthorizerV2Request,
+) -> Result<Value, RequestError> {
+    gateway_json(event, &[])
+}
+
+/// `ApiGatewayV2httpRequest` also models the v1 authorizer payload: its deprecated fields
+/// (`type`, `methodArn`, a top-level `httpMethod` that defaults to GET, ...) serialise even
+/// though HTTP API never sends them in a route event, and a top-level `httpMethod` would make
+/// lambda_http read the event as a REST API one. They are dropped here, the one place the
+/// event becomes JSON.
+const V1_ONLY_FIELDS: [&str; 6] = [
+    "type",
+    "methodArn",
+    "httpMethod",
+    "identitySource",
+    "authorizationToken",
+    "resource",
+];
+
+/// The route event as the JSON the Lambda function receives.
+pub fn route_json(event: &ApiGatewayV2httpRequest) -> Result<Value, RequestError> {
+    gateway_json(event, &V1_ONLY_FIELDS)
+}
+
+/// Serialises an event as API Gateway sends it: `null`, `{}` and `[]` top-level fields are
+/// omitted (the library types serialise absent maps as `{}`), and `drop` fields removed.
+fn gateway_json(event: &impl serde::Serialize, drop: &[&str]) -> Result<Value, RequestError> {
+    let mut value = serde_json::to_value(event).map_err(|e| RequestError::Event(e.to_string()))?;
+    if let Value::Object(fields) = &mut value {
+        fields.retain(|name, field| {
+            !drop.contains(&name.as_str())
+                && match field {
+                    Value::Null => false,
+                    Value::Object(map) => !map.is_empty(),
+                    Value::Array(list) => !list.is_empty(),
+                    _ => true,
+                }
+        });
+    }
+    Ok(value)
+}
+
+/// The request the route's handler receives: the event's JSON read by lambda_http, as its
+/// runtime adapter reads a real invocation.
+pub fn handler_request(
+    event: &ApiGatewayV2httpRequest,
+) -> Result<lambda_http::Request, RequestError> {
+    let json = route_json(event)?;
+    let parsed: LambdaRequest =
+        serde_json::from_value(json).map_err(|e| RequestError::Event(e.to_string()))?;
+    let LambdaRequest::ApiGatewayV2(parsed) = parsed else {
+        return Err(RequestError::Event(
+            "lambda_http did not read the event as an HTTP API one".to_owned(),
+        ));
+    };
+    check_lambda_http_uri(&parsed)?;
+    Ok(LambdaRequest::ApiGatewayV2(parsed).into())
+}
+
+/// lambda_http builds the request URI as `Url::parse("{x-forwarded-proto}://{host}{path}")
+/// .unwrap()`, appends `?{rawQueryString}` and `expect`s `http::Request::builder().uri(..)` to
+/// accept it. Doing the same here first turns its panics into an error.
+fn check_lambda_http_uri(event: &ApiGatewayV2httpRequest) -> Result<(), RequestError> {
+    let host = event
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or(event.request_context.domain_name.as_deref());
+    let path = event.raw_path.as_deref().unwrap_or_default();
+    let mut uri = match host {
+        None => url::Url::parse(&format!("http://localhost{path}"))
+            .map_err(|_| RequestError::Target)?
+            .path()
+            .to_owned(),
+        Some(host) => {
+            let scheme = event
+                .headers
+                .get("x-forwarded-proto")
+                .and_then(|s| s.to_str().ok())
+                .unwrap_or("https");
+            url::Url::parse(&format!("{scheme}://{host}{path}"))
+                .map_err(|_| RequestError::Host)?
+                .to_string()
+        }
+    };
+    if let Some(query) = event.raw_query_string.as_deref().filter(|q| !q.is_empty()) {
+        uri.push('?');
+        uri.push_str(query);
+    }
+    uri.parse::<http::Uri>().map_err(|_| RequestError::Target)?;
+    Ok(())
+}
+
+/// Both events and the handler's request for one request: the local API's whole
+/// request-to-event conversion, minus the network and the authorizer call.
+#[derive(Debug)]
+pub struct Converted {
+    /// The authorizer's event, as JSON.
+    pub authorizer_event: Value,
+    /// What the route's handler receives.
+    pub handler_request: lambda_http::Request,
+}
+
+/// The conversion as one pure function of arbitrary bytes, for property tests and fuzzing:
+/// `method`, request `target` (`/path?query`), `headers` and `body` become either an error or
+/// both events, on a table of `ANY /{proxy+}` behind a header identity source and `$default`.
+/// Never panics.
+pub fn convert(
+    method: &[u8],
+    target: &[u8],
+    headers: &[(&[u8], &[u8])],
+    body: &[u8],
+) -> Result<Converted, RequestError> {
+    let method = Method::from_bytes(method).map_err(|_| RequestError::Method)?;
+    let uri = http::Uri::try_from(target).map_err(|_| RequestError::Target)?;
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name).map_err(|_| RequestError::Header)?;
+        let value = HeaderValue::from_bytes(value).map_err(|_| RequestError::Header)?;
+        map.append(name, value);
+    }
+    let request = IncomingRequest::new(method, &uri, map, body.to_vec(), Peer::default())?;
+    let authorizer = AuthorizerSpec {
+        name: "LambdaAuthorizer".to_owned(),
+        binary: Some("authorizer".to_owned()),
+        identity: Identity::Sources(vec![IdentitySource::Header("authorization".to_owned())]),
+        is_lambda: true,
+    };
+    let table = RouteTable::new(vec![
+        RouteSpec {
+            method: "ANY".to_owned(),
+            path: "/{proxy+}".to_owned(),
+            binary: "handler".to_owned(),
+            function: "Handler".to_owned(),
+            authorizer: Some(authorizer),
+        },
+        RouteSpec {
+            method: "ANY".to_owned(),
+            path: "$default".to_owned(),
+            binary: "handler".to_owned(),
+            function: "Handler".to_owned(),
+            authorizer: None,
+        },
+    ]);
+    let found = table
+        .find(request.method.as_str(), &request.raw_path)
+        .ok_or(RequestError::Target)?;
+    let identity = match found.route.authorizer.as_ref().map(|a| &a.identity) {
+        Some(identity) => match identity_check(&request, &found, identity, &[]) {
+            IdentityCheck::Call(values) => values,
+            IdentityCheck::Missing => None,
+        },
+        None => None,
+    };
+    let authorizer_event = authorizer_json(&authorizer_event(&request, &found, identity))?;
+    let handler_request = handler_request(&route_event(&request, &found, Some(Map::new())))?;
+    Ok(Converted {
+        authorizer_event,
+        handler_request,
+    })
+}
+
+fn path_parameters(route_match: &RouteMatch<'_>) -> HashMap<String, String> {
+    route_match
+        .path_parameters
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+fn request_context(
+    request: &IncomingRequest,
+    route_match: &RouteMatch<'_>,
+) -> ApiGatewayV2httpRequestContext {
+    let domain_name = request.domain_name.clone();
     let domain_prefix = domain_name
         .split('.')
         .next()
@@ -136,59 +493,59 @@ fn request_context(request: &IncomingRequest, route_match: &RouteMatch<'_>) -> M
         .received_at
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO);
-    let value = json!({
-        "accountId": ACCOUNT_ID,
-        "apiId": API_ID,
-        "domainName": domain_name,
-        "domainPrefix": domain_prefix,
-        "http": {
-            "method": request.method,
-            "path": request.raw_path,
-            "protocol": request.protocol,
-            "sourceIp": request.source_ip.to_string(),
-            "userAgent": joined_header(&request.headers, "user-agent").unwrap_or_default(),
-        },
-        "requestId": request.request_id,
-        "routeKey": route_match.route.route_key(),
-        "stage": STAGE,
-        "time": clf_time(epoch.as_secs()),
-        "timeEpoch": u64::try_from(epoch.as_millis()).unwrap_or(u64::MAX),
-    });
-    match value {
-        Value::Object(map) => map,
-        _ => unreachable!("json! of an object literal is an object"),
-    }
+    let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
+    http.method = request.method.clone();
+    http.path = Some(request.raw_path.clone());
+    http.protocol = Some(request.protocol.clone());
+    http.source_ip = Some(request.source_ip.to_string());
+    http.user_agent = Some(joined_header(&request.headers, "user-agent").unwrap_or_default());
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    context.account_id = Some(ACCOUNT_ID.to_owned());
+    context.apiid = Some(API_ID.to_owned());
+    context.domain_name = Some(domain_name);
+    context.domain_prefix = Some(domain_prefix);
+    context.http = http;
+    context.request_id = Some(request.request_id.clone());
+    context.route_key = Some(route_match.route.route_key());
+    context.stage = Some(STAGE.to_owned());
+    context.time = Some(clf_time(epoch.as_secs()));
+    context.time_epoch = i64::try_from(epoch.as_millis()).unwrap_or(i64::MAX);
+    context
 }
 
 /// Header names lower-case, repeated headers joined with `,`, `cookie` moved to `cookies`, and
-/// the `x-forwarded-*` headers API Gateway adds.
-fn event_headers(request: &IncomingRequest) -> BTreeMap<String, String> {
-    let mut headers = BTreeMap::new();
+/// the `x-forwarded-*` headers API Gateway adds (replacing any the client sent).
+fn event_headers(request: &IncomingRequest) -> HeaderMap {
+    let mut headers = HeaderMap::new();
     for name in request.headers.keys() {
         if name == http::header::COOKIE {
             continue;
         }
-        if let Some(value) = joined_header(&request.headers, name.as_str()) {
-            headers.insert(name.as_str().to_owned(), value);
+        if let Some(value) = joined_header(&request.headers, name.as_str())
+            .and_then(|value| HeaderValue::from_str(&value).ok())
+        {
+            headers.insert(name.clone(), value);
         }
     }
     let client = request.source_ip.to_string();
-    headers
-        .entry("x-forwarded-for".to_owned())
-        .and_modify(|chain| {
-            chain.push_str(", ");
-            chain.push_str(&client);
-        })
-        .or_insert(client);
-    headers.insert(
-        "x-forwarded-port".to_owned(),
-        request.local_port.to_string(),
-    );
-    headers.insert("x-forwarded-proto".to_owned(), "http".to_owned());
+    let forwarded_for = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        Some(chain) => format!("{chain}, {client}"),
+        None => client,
+    };
+    for (name, value) in [
+        ("x-forwarded-for", forwarded_for),
+        ("x-forwarded-port", request.local_port.to_string()),
+        ("x-forwarded-proto", "http".to_owned()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
     headers
 }
 
-/// All values of a header joined with `,`, as API Gateway does; `None` when absent.
+/// All values of a header joined with `,`, as API Gateway does; `None` when absent. Bytes that
+/// are not UTF-8 become U+FFFD (the events are JSON).
 fn joined_header(headers: &HeaderMap, name: &str) -> Option<String> {
     let values: Vec<String> = headers
         .get_all(name)
@@ -252,14 +609,6 @@ fn encode_body(headers: &HeaderMap, body: &[u8]) -> (Option<String>, bool) {
     }
 }
 
-fn strip_port(host: &str) -> &str {
-    if host.starts_with('[') {
-        // [::1]:3000
-        return host.split(']').next().map_or(host, |h| &host[..=h.len()]);
-    }
-    host.rsplit_once(':').map_or(host, |(name, _)| name)
-}
-
 /// `requestContext.time`: `24/Nov/2026:13:57:43 +0000`.
 pub fn clf_time(epoch_seconds: u64) -> String {
     const MONTHS: [&str; 12] = [
@@ -299,17 +648,15 @@ pub fn new_request_id() -> String {
     let _ = aws_lc_rs::rand::fill(&mut bytes);
     STANDARD.encode(bytes)
 }
-
 #[cfg(test)]
 mod tests {
     use std::net::Ipv4Addr;
 
     use http::HeaderValue;
     use lambda_http::RequestExt as _;
-    use lambda_http::request::LambdaRequest;
+    use serde_json::json;
 
     use super::*;
-    use crate::template::{AuthorizerSpec, RouteSpec};
 
     fn spec(path: &str) -> RouteSpec {
         RouteSpec {
@@ -320,7 +667,9 @@ mod tests {
             authorizer: Some(AuthorizerSpec {
                 name: "LambdaAuthorizer".to_owned(),
                 binary: Some("authorizer".to_owned()),
-                identity_headers: vec!["authorization".to_owned()],
+                identity: Identity::Sources(vec![IdentitySource::Header(
+                    "authorization".to_owned(),
+                )]),
                 is_lambda: true,
             }),
         }
@@ -335,18 +684,22 @@ mod tests {
         headers.append("x-multi", HeaderValue::from_static("two"));
         headers.insert("cookie", HeaderValue::from_static("a=1; b=2"));
         headers.insert("content-type", HeaderValue::from_static("application/json"));
-        IncomingRequest {
-            method: "GET".to_owned(),
-            raw_path: "/private".to_owned(),
-            raw_query: "q=star%20wars&tag=a&tag=b".to_owned(),
-            headers,
-            body: br#"{"hello":"world"}"#.to_vec(),
+        let peer = Peer {
             source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             local_port: 3000,
             protocol: "HTTP/1.1".to_owned(),
             request_id: "JKJaXmPLvHcESHA=".to_owned(),
             received_at: UNIX_EPOCH + Duration::from_millis(1_583_348_638_390),
-        }
+        };
+        let uri: http::Uri = "/private?q=star%20wars&tag=a&tag=b".parse().unwrap();
+        IncomingRequest::new(
+            Method::GET,
+            &uri,
+            headers,
+            br#"{"hello":"world"}"#.to_vec(),
+            peer,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -356,7 +709,12 @@ mod tests {
             route: &route,
             path_parameters: BTreeMap::new(),
         };
-        let event = authorizer_event(&request(), &found, vec!["Bearer abc".to_owned()]);
+        let event = authorizer_json(&authorizer_event(
+            &request(),
+            &found,
+            Some(vec!["Bearer abc".to_owned()]),
+        ))
+        .unwrap();
         assert_eq!(event["version"], "2.0");
         assert_eq!(event["type"], "REQUEST");
         assert_eq!(
@@ -396,7 +754,12 @@ mod tests {
             route: &route,
             path_parameters: BTreeMap::from([("id".to_owned(), "42".to_owned())]),
         };
-        let event = authorizer_event(&request(), &found, vec!["Bearer abc".to_owned()]);
+        let event = authorizer_json(&authorizer_event(
+            &request(),
+            &found,
+            Some(vec!["Bearer abc".to_owned()]),
+        ))
+        .unwrap();
         // The fields of the payload 2.0 authorizer event, as documented by API Gateway.
         let documented = [
             "version",
@@ -448,7 +811,11 @@ mod tests {
         let mut lambda = Map::new();
         lambda.insert("sub".to_owned(), json!("alice"));
         lambda.insert("scope".to_owned(), json!("read:shows"));
-        let event = route_event(&request(), &found, Some(lambda));
+        let typed = route_event(&request(), &found, Some(lambda));
+        let event = route_json(&typed).unwrap();
+        for v1_only in V1_ONLY_FIELDS {
+            assert!(event.get(v1_only).is_none(), "{v1_only} in {event}");
+        }
         assert_eq!(
             event["requestContext"]["authorizer"]["lambda"]["sub"],
             "alice"
@@ -456,9 +823,7 @@ mod tests {
         assert_eq!(event["body"], r#"{"hello":"world"}"#);
         assert_eq!(event["isBase64Encoded"], false);
 
-        let parsed: LambdaRequest = serde_json::from_value(event).unwrap();
-        assert!(matches!(parsed, LambdaRequest::ApiGatewayV2(_)));
-        let request: lambda_http::Request = parsed.into();
+        let request = handler_request(&typed).unwrap();
         assert_eq!(request.uri().path(), "/private");
         assert_eq!(request.uri().query(), Some("q=star%20wars&tag=a&tag=b"));
         assert_eq!(request.headers()["cookie"], "a=1; b=2");
@@ -498,17 +863,117 @@ mod tests {
     }
 
     #[test]
-    fn missing_or_empty_identity_source_is_none() {
-        let names = vec!["authorization".to_owned()];
-        let mut headers = HeaderMap::new();
-        assert_eq!(identity_source(&headers, &names), None);
-        headers.insert("authorization", HeaderValue::from_static("  "));
-        assert_eq!(identity_source(&headers, &names), None);
-        headers.insert("authorization", HeaderValue::from_static("Bearer x"));
+    fn missing_or_empty_identity_source_is_refused() {
+        let route = spec("/private");
+        let found = RouteMatch {
+            route: &route,
+            path_parameters: BTreeMap::new(),
+        };
+        let header = Identity::Sources(vec![IdentitySource::Header("x-key".to_owned())]);
+        let mut request = request();
         assert_eq!(
-            identity_source(&headers, &names),
-            Some(vec!["Bearer x".to_owned()])
+            identity_check(&request, &found, &header, &[]),
+            IdentityCheck::Missing
         );
+        request
+            .headers
+            .insert("x-key", HeaderValue::from_static("  "));
+        assert_eq!(
+            identity_check(&request, &found, &header, &[]),
+            IdentityCheck::Missing
+        );
+        request
+            .headers
+            .insert("x-key", HeaderValue::from_static("k"));
+        assert_eq!(
+            identity_check(&request, &found, &header, &[]),
+            IdentityCheck::Call(Some(vec!["k".to_owned()]))
+        );
+    }
+
+    #[test]
+    fn query_and_context_identity_sources_are_read_in_order() {
+        let route = spec("/private");
+        let found = RouteMatch {
+            route: &route,
+            path_parameters: BTreeMap::new(),
+        };
+        let sources = Identity::Sources(vec![
+            IdentitySource::Query("tag".to_owned()),
+            IdentitySource::Context("routeKey".to_owned()),
+        ]);
+        assert_eq!(
+            identity_check(&request(), &found, &sources, &[]),
+            IdentityCheck::Call(Some(vec!["a,b".to_owned(), "GET /private".to_owned()]))
+        );
+        let absent = Identity::Sources(vec![IdentitySource::Query("token".to_owned())]);
+        assert_eq!(
+            identity_check(&request(), &found, &absent, &[]),
+            IdentityCheck::Missing
+        );
+        assert_eq!(
+            identity_check(&request(), &found, &Identity::None, &[]),
+            IdentityCheck::Call(None)
+        );
+    }
+
+    #[test]
+    fn unreadable_identity_needs_one_of_the_token_sources() {
+        use authorizer::token::TokenSource;
+        let route = spec("/private");
+        let found = RouteMatch {
+            route: &route,
+            path_parameters: BTreeMap::new(),
+        };
+        let cookie = [TokenSource::Cookie {
+            name: "session".to_owned(),
+        }];
+        let mut request = request();
+        assert_eq!(
+            identity_check(&request, &found, &Identity::Unreadable, &cookie),
+            IdentityCheck::Missing
+        );
+        request
+            .headers
+            .insert("cookie", HeaderValue::from_static("a=1; session=t"));
+        assert_eq!(
+            identity_check(&request, &found, &Identity::Unreadable, &cookie),
+            IdentityCheck::Call(None)
+        );
+    }
+
+    #[test]
+    fn hostile_host_headers_are_refused_before_any_event() {
+        for host in [
+            &b"[::1"[..],
+            b"[",
+            b"a b",
+            b"::::",
+            b"127.0.0.1:99999",
+            b"user@host",
+            b"",
+            b"h:1:2",
+            b"\xff",
+        ] {
+            let error = convert(b"GET", b"/public", &[(b"host", host)], b"")
+                .err()
+                .unwrap_or_else(|| panic!("{} accepted", String::from_utf8_lossy(host)));
+            assert!(
+                matches!(error, RequestError::Host | RequestError::Header),
+                "{error:?}"
+            );
+        }
+        for host in [
+            &b"127.0.0.1:3000"[..],
+            b"[::1]:3000",
+            b"localhost",
+            b"example.com",
+        ] {
+            let converted = convert(b"GET", b"/x/y?a=1", &[(b"host", host)], b"").unwrap();
+            assert_eq!(converted.handler_request.uri().path(), "/x/y");
+        }
+        let twice = convert(b"GET", b"/x", &[(b"host", b"a"), (b"host", b"b")], b"");
+        assert_eq!(twice.err(), Some(RequestError::Host));
     }
 
     #[test]
@@ -539,8 +1004,183 @@ mod tests {
 
     #[test]
     fn host_port_is_stripped() {
-        assert_eq!(strip_port("127.0.0.1:3000"), "127.0.0.1");
-        assert_eq!(strip_port("localhost"), "localhost");
-        assert_eq!(strip_port("[::1]:3000"), "[::1]");
+        let domain = |host: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("host", HeaderValue::from_static(host));
+            domain_name(&headers)
+        };
+        assert_eq!(domain("127.0.0.1:3000").as_deref(), Ok("127.0.0.1"));
+        assert_eq!(domain("localhost").as_deref(), Ok("localhost"));
+        assert_eq!(domain("[::1]:3000").as_deref(), Ok("[::1]"));
+        assert_eq!(domain_name(&HeaderMap::new()).as_deref(), Ok("127.0.0.1"));
+    }
+}
+
+/// `convert` over generated hostile requests: every one is an error or an event, never a panic.
+#[cfg(test)]
+mod generated {
+    use super::*;
+
+    /// xorshift64*: deterministic, so a failure names its case and reproduces.
+    struct Cases(u64);
+
+    impl Cases {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            usize::try_from(self.next() % u64::try_from(n).unwrap_or(1)).unwrap_or(0)
+        }
+
+        /// Pieces known to break parsers, glued together, with random bytes mixed in.
+        fn bytes(&mut self, pieces: &[&[u8]]) -> Vec<u8> {
+            let mut out = Vec::new();
+            for _ in 0..self.below(5) {
+                if self.below(4) == 0 {
+                    out.push(u8::try_from(self.next() & 0xff).unwrap_or(0));
+                } else {
+                    out.extend_from_slice(pieces[self.below(pieces.len())]);
+                }
+            }
+            out
+        }
+    }
+
+    const HOSTS: &[&[u8]] = &[
+        b"[",
+        b"]",
+        b"::",
+        b":",
+        b"[::1]",
+        b"127.0.0.1",
+        b":99999",
+        b":3000",
+        b"@",
+        b" ",
+        b"a",
+        b"%",
+        b"%zz",
+        b"xn--",
+        b"\xc3\xa9",
+        b".",
+        b"..",
+        b"{",
+        b"}",
+        b"#",
+        b"?",
+        b"/",
+        b"\\",
+        b"\t",
+        b"localhost",
+        b"-",
+        b"_",
+        b"0",
+        b"\x7f",
+    ];
+    const VALID_HOSTS: &[&[u8]] = &[b"127.0.0.1:3000", b"[::1]:3000", b"localhost", b"a.b"];
+    const TARGETS: &[&[u8]] = &[
+        b"/",
+        b"//",
+        b"/a",
+        b"/..",
+        b"/./",
+        b"?",
+        b"&",
+        b"=",
+        b"%",
+        b"%2F",
+        b"%00",
+        b"%ff",
+        b"#",
+        b"{proxy+}",
+        b"*",
+        b"http://h",
+        b"a",
+        b" ",
+        b"\xc3\xa9",
+        b";",
+        b"+",
+        b"[",
+        b"@",
+    ];
+    const HEADER_NAMES: &[&[u8]] = &[
+        b"host",
+        b"cookie",
+        b"authorization",
+        b"content-type",
+        b"x-forwarded-proto",
+        b"x-forwarded-for",
+        b"user-agent",
+        b"Host",
+        b"",
+        b" ",
+        b":",
+        b"x",
+    ];
+    const HEADER_VALUES: &[&[u8]] = &[
+        b"",
+        b" ",
+        b";",
+        b"=",
+        b"a=b",
+        b"Bearer ",
+        b"application/json",
+        b"text/plain",
+        b"\xff\xfe",
+        b"javascript:",
+        b"https",
+        b"ftp",
+        b"a b",
+        b",",
+        b"[::1]:1",
+        b"\x00",
+    ];
+    const METHODS: &[&[u8]] = &[b"GET", b"POST", b"ANY", b"get", b"", b" ", b"X-Y", b"\xff"];
+
+    #[test]
+    fn generated_hostile_requests_are_errors_or_events() {
+        let mut cases = Cases(0x9E37_79B9_7F4A_7C15);
+        let (mut events, mut errors) = (0, 0);
+        for case in 0..20_000 {
+            let method = METHODS[cases.below(METHODS.len())].to_vec();
+            let mut target = b"/".to_vec();
+            target.extend(cases.bytes(TARGETS));
+            // Half the cases keep a valid Host, so the rest of the request gets exercised too.
+            let host = if cases.below(2) == 0 {
+                VALID_HOSTS[cases.below(VALID_HOSTS.len())].to_vec()
+            } else {
+                cases.bytes(HOSTS)
+            };
+            let mut headers = vec![(b"host".to_vec(), host)];
+            for _ in 0..cases.below(4) {
+                headers.push((cases.bytes(HEADER_NAMES), cases.bytes(HEADER_VALUES)));
+            }
+            let body = cases.bytes(HEADER_VALUES);
+            let borrowed: Vec<(&[u8], &[u8])> = headers
+                .iter()
+                .map(|(n, v)| (n.as_slice(), v.as_slice()))
+                .collect();
+            match convert(&method, &target, &borrowed, &body) {
+                Ok(converted) => {
+                    events += 1;
+                    assert_eq!(
+                        converted.handler_request.method().as_str().as_bytes(),
+                        method.as_slice(),
+                        "case {case}"
+                    );
+                    assert_eq!(converted.authorizer_event["type"], "REQUEST", "case {case}");
+                }
+                Err(_) => errors += 1,
+            }
+        }
+        // Both outcomes occur, so the generator reaches past the first validation.
+        assert!(
+            events > 1_000 && errors > 1_000,
+            "{events} events, {errors} errors"
+        );
     }
 }

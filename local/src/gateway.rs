@@ -1,20 +1,9 @@
 //! What API Gateway (HTTP API) does with an authorizer's answer, and the error responses it
 //! sends itself. This module is the one place that decides 401 vs 403 vs 500 vs 502.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
 use serde_json::{Map, Value};
-
-/// The authorizer as API Gateway sees it: an event in, an answer or a failure out.
-pub trait Authorize: Send + Sync + 'static {
-    fn authorize(
-        &self,
-        event: Value,
-    ) -> Pin<Box<dyn Future<Output = Result<Value, AuthorizerFailure>> + Send + '_>>;
-}
 
 /// A failed authorizer invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,6 +175,12 @@ pub enum GatewayResponse {
     /// The integration did not answer in time.
     ServiceUnavailable,
     PayloadTooLarge,
+    /// A request API Gateway's front end refuses before routing (bad Host header, ...).
+    BadRequest,
+    /// The head or body did not arrive in time.
+    RequestTimeout,
+    /// The request line and headers exceed HTTP API's 10 KiB.
+    HeaderFieldsTooLarge,
 }
 
 impl GatewayResponse {
@@ -200,6 +195,9 @@ impl GatewayResponse {
             GatewayResponse::IntegrationError => StatusCode::BAD_GATEWAY,
             GatewayResponse::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             GatewayResponse::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            GatewayResponse::BadRequest => StatusCode::BAD_REQUEST,
+            GatewayResponse::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            GatewayResponse::HeaderFieldsTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         }
     }
 
@@ -213,6 +211,9 @@ impl GatewayResponse {
             }
             GatewayResponse::ServiceUnavailable => "Service Unavailable",
             GatewayResponse::PayloadTooLarge => "Request Entity Too Large",
+            GatewayResponse::BadRequest => "Bad Request",
+            GatewayResponse::RequestTimeout => "Request Timeout",
+            GatewayResponse::HeaderFieldsTooLarge => "Request Header Fields Too Large",
         }
     }
 }

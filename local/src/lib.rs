@@ -12,12 +12,14 @@
 //! ```
 
 mod bridge;
+pub mod config;
 pub mod dev_issuer;
 pub mod event;
 pub mod gateway;
 pub mod registry;
 pub mod routes;
 mod server;
+mod stamp;
 pub mod template;
 
 use std::collections::BTreeMap;
@@ -28,11 +30,11 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+pub use config::{Environment, Limits};
 pub use registry::Registry;
 pub use server::AUTHORIZER_BINARY;
 
 use crate::dev_issuer::{DEV_AUDIENCE, DevIssuer, DevIssuerError};
-use crate::gateway::Authorize;
 use crate::routes::RouteTable;
 use crate::server::Gateway;
 use crate::template::TemplateError;
@@ -44,27 +46,26 @@ pub enum IssuerMode {
     Dev,
     /// A real issuer (Auth0, Cognito, any OIDC provider); the dev endpoints are off. The
     /// authorizer's other settings (`JWKS_URI`, `COGNITO_TOKEN_USE`, leeway, ...) come from
-    /// [`Options::authorizer_settings`], else the environment, as in the Lambda function.
+    /// [`Options::environment`], else the template, as in the Lambda function.
     External {
         /// `JWT_ISSUER`.
         issuer: String,
         /// `JWT_AUDIENCE` (comma-separated).
         audience: String,
     },
-    /// The authorizer configured entirely from the environment, exactly as the Lambda function
-    /// (`JWT_ISSUER`/`JWT_AUDIENCE`, or `AUTHORIZER_CONFIG`/`AUTHORIZER_CONFIG_FILE`); the dev
-    /// endpoints are off.
+    /// The authorizer configured entirely from [`Options::environment`] (then the template),
+    /// exactly as the Lambda function (`JWT_ISSUER`/`JWT_AUDIENCE`, or
+    /// `AUTHORIZER_CONFIG`/`AUTHORIZER_CONFIG_FILE`); the dev endpoints are off.
     Environment,
 }
 
 impl IssuerMode {
     /// `Environment` when `JWT_ISSUER`, `AUTHORIZER_CONFIG` or `AUTHORIZER_CONFIG_FILE` is set
     /// (and not empty), else `Dev`.
-    pub fn from_env() -> Self {
-        let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
+    pub fn from_environment(environment: &Environment) -> Self {
         if ["JWT_ISSUER", "AUTHORIZER_CONFIG", "AUTHORIZER_CONFIG_FILE"]
             .iter()
-            .any(|name| set(name))
+            .any(|name| environment.get(name).is_some())
         {
             IssuerMode::Environment
         } else {
@@ -80,19 +81,28 @@ pub struct Options {
     pub issuer: IssuerMode,
     /// In-process handlers by binary name.
     pub registry: Registry,
-    /// Authorizer settings (`AUTHORIZER_RESPONSE_STYLE`, `JWT_LEEWAY_SECONDS`, ...) that take
-    /// precedence over the process environment. Empty by default.
-    pub authorizer_settings: BTreeMap<String, String>,
+    /// The variables the functions see (`AUTHORIZER_RESPONSE_STYLE`, `JWT_LEEWAY_SECONDS`,
+    /// `AUTHORIZER_CACHE_TTL_SECONDS`, ...), before the values the template gives them.
+    /// Empty in [`Options::new`]; the process environment in [`Options::from_environment`].
+    pub environment: Environment,
+    /// Header and body timeouts and size limits.
+    pub limits: Limits,
 }
 
 impl Options {
-    /// Dev issuer and the workspace's handlers.
+    /// Dev issuer, the workspace's handlers, an empty environment (the template's values only).
     pub fn new(template: impl Into<PathBuf>) -> Self {
+        Self::from_environment(template, Environment::default())
+    }
+
+    /// As `make local` runs: the issuer mode and every function's variables from `environment`.
+    pub fn from_environment(template: impl Into<PathBuf>, environment: Environment) -> Self {
         Self {
             template: template.into(),
-            issuer: IssuerMode::Dev,
-            registry: Registry::builtin(),
-            authorizer_settings: BTreeMap::new(),
+            issuer: IssuerMode::from_environment(&environment),
+            registry: Registry::builtin(&environment),
+            environment,
+            limits: Limits::default(),
         }
     }
 }
@@ -133,20 +143,28 @@ impl LocalApi {
     pub fn new(options: Options, address: SocketAddr) -> Result<Self, StartError> {
         let template = template::load(&options.template)?;
         let base_url = format!("http://{address}");
-        let settings = &options.authorizer_settings;
+        let no_variables = BTreeMap::new();
+        let sources = bridge::Sources {
+            environment: &options.environment,
+            template: template
+                .environments
+                .get(AUTHORIZER_BINARY)
+                .unwrap_or(&no_variables),
+        };
         let (dev_issuer, config) = match &options.issuer {
             IssuerMode::Dev => {
                 // Loopback http is what the authorizer accepts for a non-https issuer.
                 let issuer = format!("http://127.0.0.1:{}/", address.port());
                 let dev = DevIssuer::generate(issuer, DEV_AUDIENCE.to_owned())?;
-                let config = bridge::dev_config(dev.issuer(), dev.audience(), settings)?;
+                let config = sources.dev_config(dev.issuer(), dev.audience())?;
                 (Some(dev), config)
             }
             IssuerMode::External { issuer, audience } => {
-                (None, bridge::external_config(issuer, audience, settings)?)
+                (None, sources.external_config(issuer, audience)?)
             }
-            IssuerMode::Environment => (None, bridge::environment_config(settings)?),
+            IssuerMode::Environment => (None, sources.environment_config()?),
         };
+        let token_sources = config.token_sources.clone();
         let issuers = config
             .issuers
             .iter()
@@ -171,14 +189,26 @@ impl LocalApi {
                     spec.name
                 ));
             }
+            if let Some(spec) = &route.authorizer
+                && spec.identity == template::Identity::Unreadable
+            {
+                warnings.push(format!(
+                    "{}: the Identity of authorizer {} cannot be read here; the local API asks for one of the authorizer's token sources instead",
+                    route.route_key(),
+                    spec.name
+                ));
+            }
         }
+        warnings.dedup();
         let authorizer = Arc::new(authorizer);
         let gateway = Gateway {
             table: RouteTable::new(template.routes),
             registry: options.registry,
-            authorizer: Arc::clone(&authorizer) as Arc<dyn Authorize>,
+            authorizer: Arc::clone(&authorizer),
+            token_sources,
             dev_issuer,
             local_port: address.port(),
+            limits: options.limits,
         };
         Ok(Self {
             gateway: Arc::new(gateway),

@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use local_api::{IssuerMode, LocalApi, Options};
+use local_api::{Environment, IssuerMode, LocalApi, Options};
 use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "\
@@ -29,15 +29,12 @@ struct Args {
     template: PathBuf,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut port = match std::env::var("PORT") {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ => None,
-    };
-    let mut template = std::env::var("LOCAL_API_TEMPLATE")
-        .ok()
-        .filter(|t| !t.is_empty());
-    let mut args = std::env::args().skip(1);
+fn parse_args(
+    mut args: impl Iterator<Item = String>,
+    environment: &Environment,
+) -> Result<Args, String> {
+    let mut port = environment.get("PORT").map(str::to_owned);
+    let mut template = environment.get("LOCAL_API_TEMPLATE").map(str::to_owned);
     while let Some(arg) = args.next() {
         let (name, inline) = match arg.split_once('=') {
             Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
@@ -77,7 +74,9 @@ fn default_template() -> PathBuf {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match parse_args() {
+    // The one read of the process environment; everything below gets this snapshot.
+    let environment = Environment::from_process();
+    let args = match parse_args(std::env::args().skip(1), &environment) {
         Ok(args) => args,
         Err(message) => {
             if !message.is_empty() {
@@ -115,14 +114,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let issuer = IssuerMode::from_env();
-    if issuer == IssuerMode::Dev && std::env::var("JWT_AUDIENCE").is_ok_and(|a| !a.is_empty()) {
+    let options = Options::from_environment(&args.template, environment);
+    if options.issuer == IssuerMode::Dev && options.environment.get("JWT_AUDIENCE").is_some() {
         tracing::warn!("JWT_AUDIENCE is ignored without JWT_ISSUER: using the embedded dev issuer");
     }
-    let options = Options {
-        issuer,
-        ..Options::new(&args.template)
-    };
     let api = match LocalApi::new(options, bound) {
         Ok(api) => api,
         Err(error) => {

@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Error, Request, Response};
 
+use crate::config::Environment;
+
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Error>> + Send>>;
 
 /// A route handler: the same `lambda_http` function the Lambda binary runs.
@@ -26,15 +28,20 @@ impl fmt::Debug for Registry {
 }
 
 impl Registry {
-    /// The route handlers of this workspace, by binary name.
-    pub fn builtin() -> Self {
+    /// The route handlers of this workspace, by binary name; the token route reads its
+    /// configuration from `environment`.
+    pub fn builtin(environment: &Environment) -> Self {
         Self::default()
             .with("public", public::handler)
             .with("private", private::handler)
             .with("me", me::handler)
             .with("shows", shows::handler)
             // Configuration parsed once, as in the Lambda's init phase.
-            .with("token", token::TokenRoute::from_env().into_handler())
+            .with(
+                "token",
+                token::TokenRoute::from_lookup(|name| environment.get(name).map(str::to_owned))
+                    .into_handler(),
+            )
     }
 
     /// Registers `handler` for the binary `binary`.

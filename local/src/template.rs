@@ -48,17 +48,47 @@ pub struct AuthorizerSpec {
     pub name: String,
     /// The binary of the function it calls, when `FunctionArn` points at a function of this template.
     pub binary: Option<String>,
-    /// Request headers (lower-case) that make up the identity source; a request missing any of
-    /// them gets 401 without the authorizer being called.
-    pub identity_headers: Vec<String>,
+    /// What API Gateway checks before calling the authorizer.
+    pub identity: Identity,
     /// `false` when the authorizer is not a Lambda authorizer (e.g. a JWT authorizer).
     pub is_lambda: bool,
+}
+
+/// One identity source of a Lambda authorizer, as SAM's `Identity` lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentitySource {
+    /// `$request.header.<name>` (name lower-case).
+    Header(String),
+    /// `$request.querystring.<name>`.
+    Query(String),
+    /// `$stageVariables.<name>`.
+    StageVariable(String),
+    /// `$context.<name>`.
+    Context(String),
+}
+
+/// A Lambda authorizer's identity sources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// API Gateway answers 401 without calling the authorizer when any of these is missing or
+    /// empty; their values, in this order, are the event's `identitySource`.
+    Sources(Vec<IdentitySource>),
+    /// The template declares none: API Gateway calls the authorizer on every request (allowed
+    /// only with its cache off).
+    None,
+    /// The template's `Identity` is an expression this reader cannot evaluate: the local API
+    /// checks the authorizer's own token sources instead (one of them must be present).
+    Unreadable,
 }
 
 /// Everything the local API needs from the template.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Template {
     pub routes: Vec<RouteSpec>,
+    /// Each function's environment variables by binary name, as the deployed function gets them
+    /// with the template's parameter defaults (`!Ref Parameter` resolved to its `Default`;
+    /// variables whose value cannot be resolved here are left out).
+    pub environments: BTreeMap<String, BTreeMap<String, String>>,
     /// Things the template declares that the local API skips, to print at start-up.
     pub warnings: Vec<String>,
 }
@@ -109,6 +139,24 @@ pub fn parse(text: &str) -> Result<Template, TemplateError> {
         })
         .collect();
 
+    let defaults = parameter_defaults(&root);
+    let global_variables = field(&root, "Globals")
+        .and_then(|g| field(g, "Function"))
+        .map(|f| environment_variables(f, &defaults))
+        .unwrap_or_default();
+    let environments = resources
+        .iter()
+        .filter(|(_, resource)| resource_type(resource) == Some("AWS::Serverless::Function"))
+        .filter_map(|(id, resource)| {
+            let binary = binaries.get(id.as_str()?)?;
+            let mut variables = global_variables.clone();
+            if let Some(properties) = field(resource, "Properties") {
+                variables.extend(environment_variables(properties, &defaults));
+            }
+            Some((binary.clone(), variables))
+        })
+        .collect();
+
     let apis: BTreeMap<String, HttpApiAuth> = resources
         .iter()
         .filter(|(_, resource)| resource_type(resource) == Some("AWS::Serverless::HttpApi"))
@@ -153,7 +201,63 @@ pub fn parse(text: &str) -> Result<Template, TemplateError> {
     if routes.is_empty() {
         return Err(TemplateError::NoRoutes);
     }
-    Ok(Template { routes, warnings })
+    Ok(Template {
+        routes,
+        environments,
+        warnings,
+    })
+}
+
+/// `Parameters.X.Default` as strings (numbers as CloudFormation passes them: their text).
+fn parameter_defaults(root: &Value) -> BTreeMap<String, String> {
+    field(root, "Parameters")
+        .and_then(Value::as_mapping)
+        .map(|parameters| {
+            parameters
+                .iter()
+                .filter_map(|(name, parameter)| {
+                    let default = scalar_text(field(parameter, "Default")?)?;
+                    Some((name.as_str()?.to_owned(), default))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `Environment.Variables` of a function's properties (or of `Globals.Function`), each value a
+/// literal or a `!Ref` to a parameter with a default; anything else (`!If`, `!Sub`, a pseudo
+/// parameter, a parameter without default) is left out, as only a deployment can resolve it.
+fn environment_variables(
+    properties: &Value,
+    defaults: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    field(properties, "Environment")
+        .and_then(|e| field(e, "Variables"))
+        .and_then(Value::as_mapping)
+        .map(|variables| {
+            variables
+                .iter()
+                .filter_map(|(name, value)| {
+                    let value = match value {
+                        Value::Tagged(_) | Value::Mapping(_) => {
+                            defaults.get(&ref_target(value)?)?.clone()
+                        }
+                        plain => scalar_text(plain)?,
+                    };
+                    Some((name.as_str()?.to_owned(), value))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        _ => None,
+    }
 }
 
 /// The `Auth` section of an `AWS::Serverless::HttpApi`.
@@ -196,23 +300,51 @@ fn read_authorizer(
 ) -> AuthorizerSpec {
     let function = raw_field(spec, "FunctionArn").and_then(get_att_resource);
     let binary = function.and_then(|f| binaries.get(&f).cloned());
-    let identity_headers = field(spec, "Identity")
-        .and_then(|i| field(i, "Headers"))
-        .and_then(Value::as_sequence)
-        .map(|headers| {
-            headers
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_ascii_lowercase)
-                .collect()
-        })
-        // SAM's default identity source for a Lambda authorizer.
-        .unwrap_or_else(|| vec!["authorization".to_owned()]);
     AuthorizerSpec {
         name,
         binary,
-        identity_headers,
+        identity: read_identity(raw_field(spec, "Identity")),
         is_lambda: field(spec, "FunctionArn").is_some(),
+    }
+}
+
+/// SAM's `Identity` (`Headers`, `QueryStrings`, `StageVariables`, `Context`), in the order SAM
+/// writes them into the API's `identitySource`.
+fn read_identity(identity: Option<&Value>) -> Identity {
+    let Some(identity) = identity else {
+        return Identity::None;
+    };
+    let Some(identity) = identity.as_mapping() else {
+        return Identity::Unreadable;
+    };
+    type Kind = (&'static str, fn(String) -> IdentitySource);
+    let kinds: [Kind; 4] = [
+        ("Headers", |name| {
+            IdentitySource::Header(name.to_ascii_lowercase())
+        }),
+        ("QueryStrings", IdentitySource::Query),
+        ("StageVariables", IdentitySource::StageVariable),
+        ("Context", IdentitySource::Context),
+    ];
+    let mut sources = Vec::new();
+    for (key, source) in kinds {
+        let Some(list) = identity.get(key) else {
+            continue;
+        };
+        let Some(list) = list.as_sequence() else {
+            return Identity::Unreadable;
+        };
+        for name in list {
+            let Some(name) = name.as_str() else {
+                return Identity::Unreadable;
+            };
+            sources.push(source(name.to_owned()));
+        }
+    }
+    if sources.is_empty() {
+        Identity::None
+    } else {
+        Identity::Sources(sources)
     }
 }
 
@@ -427,7 +559,10 @@ Outputs:
         let authorizer = template.routes[1].authorizer.as_ref().unwrap();
         assert_eq!(authorizer.name, "LambdaAuthorizer");
         assert_eq!(authorizer.binary.as_deref(), Some("authorizer"));
-        assert_eq!(authorizer.identity_headers, vec!["authorization"]);
+        assert_eq!(
+            authorizer.identity,
+            Identity::Sources(vec![IdentitySource::Header("authorization".to_owned())])
+        );
         assert!(authorizer.is_lambda);
     }
 
@@ -511,8 +646,11 @@ Resources:
         let authorizer = route.authorizer.as_ref().unwrap();
         assert_eq!(authorizer.binary.as_deref(), Some("authorizer"));
         assert_eq!(
-            authorizer.identity_headers,
-            vec!["x-api-key", "authorization"]
+            authorizer.identity,
+            Identity::Sources(vec![
+                IdentitySource::Header("x-api-key".to_owned()),
+                IdentitySource::Header("authorization".to_owned()),
+            ])
         );
     }
 
@@ -548,5 +686,39 @@ Resources:
                 .iter()
                 .any(|r| r.route_key() == "GET /private" && !r.is_public())
         );
+    }
+
+    #[test]
+    fn function_environment_resolves_parameter_defaults_as_deployed() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        let template = load(&path).unwrap();
+        let authorizer = &template.environments["authorizer"];
+        assert_eq!(authorizer["AUTHORIZER_CACHE_TTL_SECONDS"], "300");
+        assert_eq!(authorizer["AUTHORIZER_RESPONSE_STYLE"], "simple");
+        assert_eq!(authorizer["JWT_LEEWAY_SECONDS"], "0");
+        // No default: unset, as the deployed function would read an empty value.
+        assert!(!authorizer.contains_key("JWT_ISSUER"));
+        // An !If only a deployment can resolve is left out.
+        assert!(!template.environments["token"].contains_key("TWILIO_API_KEY_SECRET"));
+    }
+
+    #[test]
+    fn identity_lists_every_kind_in_sams_order_or_none() {
+        let identity = |yaml: &str| read_identity(Some(&serde_yaml::from_str(yaml).unwrap()));
+        assert_eq!(
+            identity("{Context: [routeKey], QueryStrings: [t], Headers: [X-Key]}"),
+            Identity::Sources(vec![
+                IdentitySource::Header("x-key".to_owned()),
+                IdentitySource::Query("t".to_owned()),
+                IdentitySource::Context("routeKey".to_owned()),
+            ])
+        );
+        assert_eq!(identity("{ReauthorizeEvery: 0}"), Identity::None);
+        assert_eq!(read_identity(None), Identity::None);
+        assert_eq!(
+            identity("{Headers: !If [C, [A], [B]]}"),
+            Identity::Unreadable
+        );
+        assert_eq!(identity("!If [C, {}, {}]"), Identity::Unreadable);
     }
 }

@@ -295,6 +295,10 @@ async fn malformed_http_does_not_stop_the_server() {
         &b"GARBAGE\r\n\r\n"[..],
         b"GET /public HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n",
         b"\x00\x01\x02\x03",
+        // Cut short: the client half-closes in the middle of the head.
+        b"GET /public HTTP/1.1\r\nHost: x\r\nX-Cut",
+        b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /public HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n",
     ] {
         let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
         stream.write_all(garbage).await.unwrap();
@@ -302,10 +306,9 @@ async fn malformed_http_does_not_stop_the_server() {
         let mut answer = Vec::new();
         let _ = stream.read_to_end(&mut answer).await;
         let answer = String::from_utf8_lossy(&answer);
-        assert!(
-            answer.is_empty() || answer.starts_with("HTTP/1.1 400"),
-            "{answer}"
-        );
+        assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
+        // hyper's own 400 is stamped like every other answer.
+        assert!(has_request_id(&answer), "{answer}");
     }
     let (status, _) = get(&base, "/public", None).await;
     assert_eq!(status, StatusCode::OK);
@@ -480,9 +483,7 @@ async fn iam_policy_answers_are_read_like_api_gateway() {
     // AUTHORIZER_RESPONSE_STYLE=iam: the authorizer answers payload 2.0 events with an IAM
     // policy, and the local API evaluates it against the route's ARN.
     let mut options = Options::new(repository_template());
-    options
-        .authorizer_settings
-        .insert("AUTHORIZER_RESPONSE_STYLE".to_owned(), "iam".to_owned());
+    options.environment.set("AUTHORIZER_RESPONSE_STYLE", "iam");
     let base = start(options).await;
     let token = dev_token(&base, &[("sub", "erin"), ("scope", "read:shows")]).await;
     let (status, body) = get(&base, "/private", Some(&format!("Bearer {token}"))).await;
@@ -506,13 +507,12 @@ async fn environment_mode_reads_the_authorizer_configuration_like_the_lambda() {
     let mut options = Options::new(repository_template());
     options.issuer = IssuerMode::Environment;
     // Taken before the process environment, like variables set on the Lambda function.
-    options.authorizer_settings.extend([
-        ("JWT_ISSUER".to_owned(), format!("{issuer_base}/")),
-        (
-            "JWT_AUDIENCE".to_owned(),
-            "local-api,another-api".to_owned(),
-        ),
-    ]);
+    options
+        .environment
+        .set("JWT_ISSUER", format!("{issuer_base}/"));
+    options
+        .environment
+        .set("JWT_AUDIENCE", "local-api,another-api");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let api = local_api::LocalApi::new(options, address).unwrap();
@@ -530,4 +530,319 @@ async fn environment_mode_reads_the_authorizer_configuration_like_the_lambda() {
     assert_eq!((status, body.as_str()), (StatusCode::OK, "Hello frank!"));
     let (status, _) = get(&api_base, "/.well-known/jwks.json", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// Sends raw bytes on a fresh connection, half-closes unless `keep_open`, and returns what the
+/// server answered before closing (at most 5 s: a hang fails the test instead of stalling it).
+async fn raw_exchange(base: &str, request: &[u8], keep_open: bool) -> String {
+    let address = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    // The server may answer (and stop reading) before all of a refused request is written.
+    let _ = stream.write_all(request).await;
+    if !keep_open {
+        let _ = stream.shutdown().await;
+    }
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut answer),
+    )
+    .await
+    .expect("the server answers and closes");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn has_request_id(answer: &str) -> bool {
+    answer
+        .lines()
+        .any(|line| line.to_ascii_lowercase().starts_with("apigw-requestid: "))
+}
+
+#[tokio::test]
+async fn hostile_host_headers_get_400_and_the_server_goes_on() {
+    let base = start_default().await;
+    for host in [
+        "[::1",
+        "[",
+        "a b",
+        "::::",
+        "127.0.0.1:99999",
+        "user@127.0.0.1",
+        "[::1]x",
+    ] {
+        for path in ["/public", "/private"] {
+            let request =
+                format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+            let answer = raw_exchange(&base, request.as_bytes(), false).await;
+            assert!(
+                answer.starts_with("HTTP/1.1 400"),
+                "Host {host:?} {path}: {answer}"
+            );
+            assert!(has_request_id(&answer), "{answer}");
+            assert!(answer.ends_with(r#"{"message":"Bad Request"}"#), "{answer}");
+        }
+    }
+    // Two Host headers are as bad as one broken one.
+    let answer = raw_exchange(
+        &base,
+        b"GET /public HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n",
+        false,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let (status, _) = get(&base, "/public", None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+fn limited(limits: local_api::Limits) -> Options {
+    Options {
+        limits,
+        ..Options::new(repository_template())
+    }
+}
+
+#[tokio::test]
+async fn gateway_refusals_carry_the_request_id() {
+    let base = start(limited(local_api::Limits {
+        max_body_bytes: 1024,
+        ..local_api::Limits::default()
+    }))
+    .await;
+    // axum's 405 for a dev endpoint.
+    let response = client()
+        .get(format!("{base}/dev/token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()["apigw-requestid"].len(), 16);
+    // 413, declared or streamed, on the API and on a dev endpoint.
+    for path in ["/public", "/private", "/dev/token"] {
+        let response = client()
+            .post(format!("{base}{path}"))
+            .body(vec![b'a'; 2048])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        assert_eq!(response.headers()["apigw-requestid"].len(), 16);
+        assert_eq!(
+            response.json::<Value>().await.unwrap(),
+            json!({"message": "Request Entity Too Large"})
+        );
+    }
+    let chunked = raw_exchange(
+        &base,
+        format!(
+            "POST /public HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n800\r\n{}\r\n0\r\n\r\n",
+            "a".repeat(2048)
+        )
+        .as_bytes(),
+        false,
+    )
+    .await;
+    assert!(chunked.starts_with("HTTP/1.1 413"), "{chunked}");
+    assert!(has_request_id(&chunked), "{chunked}");
+    // 431 past HTTP API's 10 KiB of headers: one big header, or many small ones.
+    for headers in [
+        vec![("x-big".to_owned(), "a".repeat(11 * 1024))],
+        (0..600)
+            .map(|i| (format!("x-h{i}"), "abcdefgh".to_owned()))
+            .collect(),
+    ] {
+        let mut request = client().get(format!("{base}/public"));
+        for (name, value) in &headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+        );
+        assert_eq!(response.headers()["apigw-requestid"].len(), 16);
+    }
+    // Past hyper's own 1 MiB read buffer hyper answers, stamped all the same.
+    let huge = raw_exchange(
+        &base,
+        format!(
+            "GET /public HTTP/1.1\r\nHost: x\r\nX-Huge: {}\r\n\r\n",
+            "a".repeat(1100 * 1024)
+        )
+        .as_bytes(),
+        false,
+    )
+    .await;
+    assert!(huge.starts_with("HTTP/1.1 431"), "{huge:.200}");
+    assert!(has_request_id(&huge), "{huge:.200}");
+    let (status, _) = get(&base, "/public", None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn half_sent_requests_get_408_instead_of_holding_the_connection() {
+    let base = start(limited(local_api::Limits {
+        header_read_timeout: std::time::Duration::from_millis(300),
+        body_read_timeout: std::time::Duration::from_millis(300),
+        ..local_api::Limits::default()
+    }))
+    .await;
+    let head = raw_exchange(&base, b"GET /public HTTP/1.1\r\nHost: x\r\nX-Slow", true).await;
+    assert!(head.starts_with("HTTP/1.1 408"), "{head}");
+    assert!(has_request_id(&head), "{head}");
+    let body = raw_exchange(
+        &base,
+        b"POST /public HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc",
+        true,
+    )
+    .await;
+    assert!(body.starts_with("HTTP/1.1 408"), "{body}");
+    assert!(has_request_id(&body), "{body}");
+    assert!(body.ends_with(r#"{"message":"Request Timeout"}"#), "{body}");
+    let (status, _) = get(&base, "/public", None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn dev_token_refuses_unknown_query_parameters_and_mistyped_fields() {
+    let base = start_default().await;
+    for (query, content_type, body, named) in [
+        ("?sub=bob", "application/x-www-form-urlencoded", "", "`sub`"),
+        (
+            "?format=xml",
+            "application/x-www-form-urlencoded",
+            "",
+            "format",
+        ),
+        (
+            "",
+            "application/json",
+            r#"{"expires_in": "60"}"#,
+            "expires_in",
+        ),
+        (
+            "",
+            "application/json",
+            r#"{"expires_in": true}"#,
+            "expires_in",
+        ),
+        (
+            "",
+            "application/x-www-form-urlencoded",
+            "sub=a&sub=b",
+            "`sub`",
+        ),
+    ] {
+        let response = client()
+            .post(format!("{base}/dev/token{query}"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query} {body}");
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["error"], "invalid_request");
+        let description = answer["error_description"].as_str().unwrap();
+        assert!(description.contains(named), "{description}");
+    }
+    // The form's text and JSON's number both mean 60 seconds.
+    for (content_type, body) in [
+        ("application/x-www-form-urlencoded", "expires_in=60"),
+        ("application/json", r#"{"expires_in": 60}"#),
+    ] {
+        let response = client()
+            .post(format!("{base}/dev/token?format=json"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{body}");
+        assert_eq!(response.json::<Value>().await.unwrap()["expires_in"], 60);
+    }
+}
+
+const SCOPE_RULES: &str = r#""required_scopes": {"GET /shows": "read:shows"}"#;
+
+#[tokio::test]
+async fn route_rules_are_refused_at_start_up_with_the_template_cache_ttl_as_deployed() {
+    let rules = format!(
+        r#"{{"issuers": [{{"issuer": "https://tenant.example.com/", "audience": "api"}}], {SCOPE_RULES}}}"#
+    );
+    let mut options = Options::new(repository_template());
+    options.issuer = IssuerMode::Environment;
+    options.environment.set("AUTHORIZER_CONFIG", &rules);
+    let error = local_api::LocalApi::new(options.clone(), "127.0.0.1:0".parse().unwrap())
+        .expect_err("the template's AuthorizerCacheTtlSeconds default is 300");
+    let message = error.to_string();
+    for expected in [
+        "AUTHORIZER_CACHE_TTL_SECONDS",
+        "is 300 seconds",
+        "AuthorizerCacheTtlSeconds=0",
+    ] {
+        assert!(message.contains(expected), "{expected}: {message}");
+    }
+    // The fix the message names works.
+    options.environment.set("AUTHORIZER_CACHE_TTL_SECONDS", "0");
+    local_api::LocalApi::new(options, "127.0.0.1:0".parse().unwrap())
+        .expect("route rules with the cache off");
+}
+
+#[tokio::test]
+async fn query_and_cookie_token_sources_work_as_the_template_declares_them() {
+    let issuer_base = start_default().await;
+    let config = json!({
+        "issuers": [{"issuer": format!("{issuer_base}/"), "audience": "local-api"}],
+        "token_sources": [{"query": "access_token"}, {"cookie": "session"}],
+    });
+    let mut options = Options {
+        registry: Registry::default().with("echo", echo),
+        ..Options::new(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/identity.yaml"),
+        )
+    };
+    options.issuer = IssuerMode::Environment;
+    options
+        .environment
+        .set("AUTHORIZER_CONFIG", config.to_string());
+    let base = start(options).await;
+    let token = dev_token(&issuer_base, &[("sub", "grace")]).await;
+
+    // Identity: {QueryStrings: [access_token]}: without it, 401 before the authorizer.
+    let response = client()
+        .get(format!("{base}/query"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = client()
+        .get(format!("{base}/query?access_token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let seen: Value = response.json().await.unwrap();
+    assert_eq!(seen["authorizer"]["sub"], "grace");
+    let response = client()
+        .get(format!("{base}/query?access_token=forged.token.here"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // No identity source declared: the authorizer is called and finds the cookie.
+    let response = client()
+        .get(format!("{base}/cookie"))
+        .header("cookie", format!("theme=dark; session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let response = client().get(format!("{base}/cookie")).send().await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "the authorizer ran and found no token"
+    );
 }

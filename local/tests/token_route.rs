@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use local_api::{Options, Registry};
+use local_api::{Environment, Options, Registry};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use token::TokenRoute;
@@ -22,7 +22,8 @@ async fn start(vars: &[(&str, &str)]) -> String {
     let route = TokenRoute::from_lookup(|k| vars.get(k).cloned());
     let mut options =
         Options::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../template.yaml"));
-    options.registry = Registry::builtin().with("token", route.into_handler());
+    options.registry =
+        Registry::builtin(&Environment::default()).with("token", route.into_handler());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let api = local_api::LocalApi::new(options, address).expect("local API starts");
