@@ -12,7 +12,7 @@ pub const ROUTE: &str = "/me";
 pub async fn handler(req: Request) -> Result<Response<Body>, Error> {
     Ok(shared::handle(ROUTE, &req, |_, caller| {
         let caller = require_caller(caller)?;
-        response::json(StatusCode::OK, caller)
+        Ok(response::json(StatusCode::OK, caller)?)
     }))
 }
 

@@ -56,7 +56,7 @@ fn private_logs_route_status_sub_and_elapsed_without_token() {
         &runtime,
         &with_token_header(event(fixtures::HTTP_API_NO_AUTHORIZER)),
     );
-    let lines = support::request_log_lines(&runtime);
+    let lines = support::request_log_lines(&runtime, 2);
     assert_eq!(lines.len(), 2, "{}", runtime.logs());
     let ok = &lines[0]["fields"];
     assert_eq!(

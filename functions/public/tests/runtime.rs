@@ -40,7 +40,7 @@ fn public_logs_one_line_per_request_without_token() {
         &runtime,
         &support::with_token_header(event(fixtures::HTTP_API_NO_AUTHORIZER)),
     );
-    let lines = support::request_log_lines(&runtime);
+    let lines = support::request_log_lines(&runtime, 1);
     assert_eq!(lines.len(), 1, "{}", runtime.logs());
     assert_eq!(lines[0]["fields"]["route"], json!("/public"));
     assert_eq!(lines[0]["fields"]["status"], json!(200));

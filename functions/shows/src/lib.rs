@@ -22,7 +22,10 @@ pub async fn handler(req: Request) -> Result<Response<Body>, Error> {
             .query_string_parameters_ref()
             .and_then(|params| params.first("q"))
             .unwrap_or_default();
-        response::json(StatusCode::OK, &catalogue::search(shows, query))
+        Ok(response::json(
+            StatusCode::OK,
+            &catalogue::search(shows, query),
+        )?)
     }))
 }
 

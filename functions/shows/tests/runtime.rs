@@ -56,7 +56,7 @@ fn shows_without_scope_is_403_and_without_caller_401() {
     assert_eq!(answer.status, 401);
     assert_eq!(answer.header("www-authenticate"), "Bearer realm=\"api\"");
 
-    let lines = support::request_log_lines(&runtime);
+    let lines = support::request_log_lines(&runtime, 2);
     let reasons: Vec<_> = lines
         .iter()
         .map(|l| l["fields"]["reason"].clone())

@@ -9,7 +9,7 @@ use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use serde::Serialize;
 use shared::{Caller, RouteError, require_caller};
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 use twilio_access_token::AccessToken;
 
 use crate::config::{ConfigError, TokenConfig};
@@ -164,7 +164,8 @@ impl TokenRoute {
             .sign()
             .map_err(|e| RouteError::internal("signing the Twilio access token", e))
             .and_then(|signed| {
-                info!(
+                // Debug: at the default level the request's one line (shared::handle) says it.
+                debug!(
                     route = ROUTE,
                     grants = %names.join(","),
                     expires_at = signed.expires_at,

@@ -127,9 +127,9 @@ pub fn malformed_events_get_error_answers_and_process_keeps_serving(
 
 /// The JSON log lines (the stand-in sets `AWS_LAMBDA_LOG_FORMAT=JSON`) that carry a `route` field.
 ///
-/// Waits (bounded) for the first line: the stand-in captures the process's output on another
+/// Waits (bounded) for `at_least` lines: the stand-in captures the process's output on another
 /// thread, so a line written while answering can reach the capture just after the answer does.
-pub fn request_log_lines(runtime: &RuntimeApi) -> Vec<Value> {
+pub fn request_log_lines(runtime: &RuntimeApi, at_least: usize) -> Vec<Value> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
         let lines: Vec<Value> = runtime
@@ -138,7 +138,7 @@ pub fn request_log_lines(runtime: &RuntimeApi) -> Vec<Value> {
             .filter_map(|line| serde_json::from_str::<Value>(line).ok())
             .filter(|line| line["fields"].get("route").is_some())
             .collect();
-        if !lines.is_empty() || std::time::Instant::now() >= deadline {
+        if lines.len() >= at_least || std::time::Instant::now() >= deadline {
             return lines;
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
