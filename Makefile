@@ -20,7 +20,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY ?= 0
 
 FUNCTIONS := authorizer public private me shows token
-TEMPLATES := template.yaml template-jwt.yaml
+TEMPLATES := template.yaml template-jwt.yaml template-authorizer.yaml
 # Where `make watch` serves the Lambda Runtime API and `make invoke-*` sends events (IPv4 loopback:
 # cargo-lambda's default, ::1, does not exist on every machine).
 WATCH_ADDRESS ?= 127.0.0.1
