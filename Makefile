@@ -32,6 +32,14 @@ say = @printf '\033[1m==> %s\033[0m\n' "$(1)"
 # need <command>,<install hint>: stop with a one-line hint when a tool is missing.
 need = @command -v $(1) >/dev/null 2>&1 || { echo "error: '$(1)' not found. Install it: $(2)" >&2; exit 127; }
 
+# make build LAMBDA_ARCH=x86_64: no extra Rust target needed on an x86_64 machine (arm64 needs
+# `rustup target add aarch64-unknown-linux-gnu`, which downloads from rustup's server, not PyPI).
+LAMBDA_ARCH ?= arm64
+LAMBDA_ARCH_FLAG = $(if $(filter x86_64 x86-64,$(LAMBDA_ARCH)),--x86-64,$(if $(filter arm64 aarch64,$(LAMBDA_ARCH)),--arm64,$(error LAMBDA_ARCH must be arm64 or x86_64, not $(LAMBDA_ARCH))))
+# samconfig.toml environment for deploy, outputs and delete: default (template.yaml) or authorizer
+# (template-authorizer.yaml); see samconfig.toml.example.
+SAM_ENV ?= default
+
 CARGO_LAMBDA_HINT := make tools  (or: pip install cargo-lambda ziglang)
 SAM_HINT := make tools  (or: pip install aws-sam-cli)
 
@@ -92,10 +100,10 @@ check-templates-self-test: ## prove scripts/check_template.py catches each mista
 	python3 scripts/check_template.py --self-test
 
 .PHONY: build
-build: ## cargo lambda build --release --arm64 (target/lambda/<fn>/bootstrap)
+build: ## cargo lambda build --release --arm64 (target/lambda/<fn>/bootstrap); LAMBDA_ARCH=x86_64 for x86_64
 	$(call need,cargo-lambda,$(CARGO_LAMBDA_HINT))
-	$(call say,cargo lambda build --release --arm64 (cross-compiles with zig))
-	cargo lambda build --release --arm64 $(addprefix --bin ,$(FUNCTIONS))
+	$(call say,cargo lambda build --release $(LAMBDA_ARCH_FLAG) (cross-compiles with zig))
+	cargo lambda build --release $(LAMBDA_ARCH_FLAG) $(addprefix --bin ,$(FUNCTIONS))
 
 .PHONY: sam-build
 sam-build: ## sam build: the same binaries, laid out for sam deploy under .aws-sam/
@@ -104,10 +112,41 @@ sam-build: ## sam build: the same binaries, laid out for sam deploy under .aws-s
 	$(call say,sam build (runs cargo lambda build --release --arm64 for each function))
 	sam build $(if $(TEMPLATE),--template-file $(TEMPLATE))
 
+# Non-interactive: everything comes from samconfig.toml (start from samconfig.toml.example).
 .PHONY: deploy
-deploy: sam-build ## sam build + sam deploy --guided (asks for JwtIssuer, JwtAudience, ...)
+deploy: ## sam build + sam deploy, no questions, from samconfig.toml (SAM_ENV=authorizer: the authorizer alone)
+	$(call need,sam,$(SAM_HINT))
+	$(call need,cargo-lambda,$(CARGO_LAMBDA_HINT))
+	@test -f samconfig.toml || { echo "error: no samconfig.toml. Start from the example: cp samconfig.toml.example samconfig.toml, set JwtIssuer and JwtAudience (or run make deploy-guided)" >&2; exit 2; }
+	$(call say,sam build --config-env $(SAM_ENV) && sam deploy --config-env $(SAM_ENV) (settings from samconfig.toml))
+	sam build --config-env $(SAM_ENV)
+	sam deploy --config-env $(SAM_ENV) --no-progressbar $(if $(PARAMS),--parameter-overrides $(PARAMS))
+
+.PHONY: deploy-authorizer
+deploy-authorizer: ## the authorizer alone (template-authorizer.yaml), for an API you already have
+	$(MAKE) deploy SAM_ENV=authorizer
+
+.PHONY: deploy-guided
+deploy-guided: sam-build ## sam build + sam deploy --guided: asks every template parameter (TEMPLATE=template-authorizer.yaml asks fewer)
 	$(call say,sam deploy --guided (answers are saved in samconfig.toml))
 	sam deploy --guided
+
+# The stack's outputs; OUTPUT=ApiUrl prints that one value alone, without its trailing slash, so
+# API_URL=$$(make -s stack-output OUTPUT=ApiUrl) and curl "$$API_URL/private" work as written.
+.PHONY: stack-output
+stack-output: ## print the deployed stack's outputs (OUTPUT=ApiUrl: just that value, for API_URL)
+	$(call need,sam,$(SAM_HINT))
+ifdef OUTPUT
+	@sam list stack-outputs --config-env $(SAM_ENV) --output json \
+		| python3 -c 'import json,sys; v=[o["OutputValue"] for o in json.load(sys.stdin) if o["OutputKey"]==sys.argv[1]]; v or sys.exit("error: the stack has no output "+sys.argv[1]); print(v[0].rstrip("/"))' "$(OUTPUT)"
+else
+	sam list stack-outputs --config-env $(SAM_ENV)
+endif
+
+.PHONY: delete
+delete: ## sam delete: remove the deployed stack and the artifacts SAM uploaded for it
+	$(call need,sam,$(SAM_HINT))
+	sam delete --config-env $(SAM_ENV) $(if $(filter 1 yes true,$(YES)),--no-prompts)
 
 .PHONY: watch
 watch: ## cargo lambda watch: a local Lambda Runtime API on :9000 for the invoke-* targets
@@ -146,13 +185,19 @@ bench-node: ## side by side with the Node peer (aws-jwt-verify): bench/node-peer
 	cargo build --release -p authorizer
 	cd bench/node-peer && npm ci --no-audit --no-fund --loglevel=error && node bench.mjs $(ARGS)
 
+# The Python tools come from PyPI; the arm64 Rust standard library comes from rustup's own server
+# (static.rust-lang.org). Where only PyPI is reachable, the second step fails with a note and
+# x86_64 builds still work: make build LAMBDA_ARCH=x86_64.
 .PHONY: tools
-tools: ## install cargo-lambda, SAM CLI, cfn-lint and zig into .venv (from PyPI) + the arm64 Rust target
-	$(call say,python3 -m venv $(VENV) && pip install cargo-lambda aws-sam-cli cfn-lint ziglang)
+tools: ## install cargo-lambda, SAM CLI, cfn-lint and zig into .venv (PyPI) + the arm64 Rust target (rustup's server)
+	$(call say,python3 -m venv $(VENV) && pip install cargo-lambda aws-sam-cli cfn-lint ziglang (from PyPI))
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade cargo-lambda aws-sam-cli cfn-lint ziglang
-	$(call say,rustup target add aarch64-unknown-linux-gnu)
-	rustup target add aarch64-unknown-linux-gnu
+	$(call say,rustup target add aarch64-unknown-linux-gnu (downloads from rustup's server, not PyPI))
+	@rustup target add aarch64-unknown-linux-gnu || { \
+		echo "note: the arm64 Rust target could not be installed (rustup's server unreachable?)." >&2; \
+		echo "      Build for x86_64 instead: make build LAMBDA_ARCH=x86_64, and deploy with Architecture=x86_64." >&2; \
+		echo "      An arm64 build without it fails with: error[E0463]: can't find crate for std" >&2; }
 
 .PHONY: ci
 ci: ## what CI runs (.ci/run)
