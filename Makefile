@@ -21,6 +21,8 @@ export SAM_CLI_TELEMETRY ?= 0
 
 FUNCTIONS := authorizer public private me shows token
 TEMPLATES := template.yaml template-jwt.yaml template-authorizer.yaml
+# Plain CloudFormation examples (attach the authorizer to an existing API): linted, not SAM-checked.
+EXAMPLE_TEMPLATES := examples/existing-http-api.yaml examples/existing-rest-api.yaml
 # Where `make watch` serves the Lambda Runtime API and `make invoke-*` sends events (IPv4 loopback:
 # cargo-lambda's default, ::1, does not exist on every machine).
 WATCH_ADDRESS ?= 127.0.0.1
@@ -88,8 +90,8 @@ check-templates: ## template checks: our own (scripts/check_template.py), then s
 	python3 scripts/check_template.py $(TEMPLATES)
 	python3 scripts/check_template.py --self-test >/dev/null || python3 scripts/check_template.py --self-test
 	@if command -v sam >/dev/null 2>&1 && command -v cfn-lint >/dev/null 2>&1; then \
-		for t in $(TEMPLATES); do printf '\033[1m==> %s\033[0m\n' "sam validate --lint -t $$t"; sam validate --lint -t $$t; done; \
-		printf '\033[1m==> %s\033[0m\n' "cfn-lint $(TEMPLATES)"; cfn-lint $(TEMPLATES); \
+		for t in $(TEMPLATES) $(EXAMPLE_TEMPLATES); do printf '\033[1m==> %s\033[0m\n' "sam validate --lint -t $$t"; sam validate --lint -t $$t; done; \
+		printf '\033[1m==> %s\033[0m\n' "cfn-lint $(TEMPLATES) $(EXAMPLE_TEMPLATES)"; cfn-lint $(TEMPLATES) $(EXAMPLE_TEMPLATES); \
 	else \
 		echo "warning: sam validate --lint and cfn-lint skipped: not installed. Install them: $(SAM_HINT) cfn-lint" >&2; \
 		if [ -n "$${CI:-}" ]; then exit 1; fi; \
