@@ -68,7 +68,7 @@ test: ## run every test: the doctests, then cargo nextest run --workspace
 	fi
 
 .PHONY: lint
-lint: fmt-check clippy check-templates ## cargo fmt --check, clippy -D warnings, template checks
+lint: fmt-check clippy check-templates check-readme ## cargo fmt --check, clippy -D warnings, template and README checks
 
 .PHONY: fmt-check
 fmt-check:
@@ -97,6 +97,16 @@ check-templates: ## template checks: our own (scripts/check_template.py), then s
 		if [ -n "$${CI:-}" ]; then exit 1; fi; \
 	fi
 
+.PHONY: check-readme
+check-readme: ## every README code block is marked with what checks it; shell parses, make targets dry-run, links resolve
+	$(call say,scripts/check_readme.py (README.md, events/README.md))
+	python3 scripts/check_readme.py
+	python3 scripts/check_readme.py --self-test >/dev/null || python3 scripts/check_readme.py --self-test
+
+.PHONY: readme-tools
+readme-tools: ## run the README's `tools` commands that need no server (after make tools): make build LAMBDA_ARCH=x86_64, ...
+	python3 scripts/check_readme.py --run-tools
+
 .PHONY: check-templates-self-test
 check-templates-self-test: ## prove scripts/check_template.py catches each mistake it claims to
 	python3 scripts/check_template.py --self-test
@@ -115,6 +125,10 @@ sam-build: ## sam build: the same binaries, laid out for sam deploy under .aws-s
 	sam build $(if $(TEMPLATE),--template-file $(TEMPLATE))
 
 # Non-interactive: everything comes from samconfig.toml (start from samconfig.toml.example).
+# PARAMS="Key=value ..." replaces its parameter_overrides for one run; CONFIG=examples/x.json adds
+# AuthorizerConfig=<that document>, on one line and in single quotes: SAM cuts an unquoted value at
+# its first space.
+COMPACT_JSON = python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")))'
 .PHONY: deploy
 deploy: ## sam build + sam deploy, no questions, from samconfig.toml (SAM_ENV=authorizer: the authorizer alone)
 	$(call need,sam,$(SAM_HINT))
@@ -122,7 +136,7 @@ deploy: ## sam build + sam deploy, no questions, from samconfig.toml (SAM_ENV=au
 	@test -f samconfig.toml || { echo "error: no samconfig.toml. Start from the example: cp samconfig.toml.example samconfig.toml, set JwtIssuer and JwtAudience (or run make deploy-guided)" >&2; exit 2; }
 	$(call say,sam build --config-env $(SAM_ENV) && sam deploy --config-env $(SAM_ENV) (settings from samconfig.toml))
 	sam build --config-env $(SAM_ENV)
-	sam deploy --config-env $(SAM_ENV) --no-progressbar $(if $(PARAMS),--parameter-overrides $(PARAMS))
+	sam deploy --config-env $(SAM_ENV) --no-progressbar $(if $(PARAMS)$(CONFIG),--parameter-overrides $(PARAMS) $(if $(CONFIG),"AuthorizerConfig='$$($(COMPACT_JSON) $(CONFIG))'"))
 
 .PHONY: deploy-authorizer
 deploy-authorizer: ## the authorizer alone (template-authorizer.yaml), for an API you already have
