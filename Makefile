@@ -129,14 +129,16 @@ sam-build: ## sam build: the same binaries, laid out for sam deploy under .aws-s
 # AuthorizerConfig=<that document>, on one line and in single quotes: SAM cuts an unquoted value at
 # its first space.
 COMPACT_JSON = python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")))'
+# Given to sam build too, so that an Architecture override builds for the architecture it deploys.
+OVERRIDES = $(if $(PARAMS)$(CONFIG),--parameter-overrides $(PARAMS) $(if $(CONFIG),"AuthorizerConfig='$$($(COMPACT_JSON) $(CONFIG))'"))
 .PHONY: deploy
 deploy: ## sam build + sam deploy, no questions, from samconfig.toml (SAM_ENV=authorizer: the authorizer alone)
 	$(call need,sam,$(SAM_HINT))
 	$(call need,cargo-lambda,$(CARGO_LAMBDA_HINT))
 	@test -f samconfig.toml || { echo "error: no samconfig.toml. Start from the example: cp samconfig.toml.example samconfig.toml, set JwtIssuer and JwtAudience (or run make deploy-guided)" >&2; exit 2; }
 	$(call say,sam build --config-env $(SAM_ENV) && sam deploy --config-env $(SAM_ENV) (settings from samconfig.toml))
-	sam build --config-env $(SAM_ENV)
-	sam deploy --config-env $(SAM_ENV) --no-progressbar $(if $(PARAMS)$(CONFIG),--parameter-overrides $(PARAMS) $(if $(CONFIG),"AuthorizerConfig='$$($(COMPACT_JSON) $(CONFIG))'"))
+	sam build --config-env $(SAM_ENV) $(OVERRIDES)
+	sam deploy --config-env $(SAM_ENV) --no-progressbar $(OVERRIDES)
 
 .PHONY: deploy-authorizer
 deploy-authorizer: ## the authorizer alone (template-authorizer.yaml), for an API you already have
