@@ -157,6 +157,8 @@ fn several_issuers_example_starts_and_allows_the_dev_issuers_token() {
         hits,
         "no fetch for an unlisted issuer"
     );
+    // Once the process is gone, logs() has read its output to the end (no race with the pipe).
+    harness.function.kill();
     assert!(
         harness.function.logs().contains("wrong_issuer"),
         "the deny reason is wrong_issuer"
@@ -330,6 +332,7 @@ fn hmac_secret_example_runs_as_shipped_with_its_secret_variable() {
         0,
         "an HMAC-only issuer fetches nothing"
     );
+    harness.function.kill();
     assert!(
         !harness.function.logs().contains(&secret),
         "the secret appears in the logs"
