@@ -15,7 +15,8 @@ line (blocks inside a section another owner keeps verbatim, between `<!-- BEGIN 
 For every shell block (and the `$ ` lines of console blocks) this script checks that the shell parses
 (`bash -n`), that each `make <target> [VAR=value]` exists and dry-runs (`make -n`), that every file the
 README names exists (templates, examples, events, samconfig.toml.example), and that every `](#anchor)`
-link names a heading of the same file.
+link names a heading of the same file. One aws command is also run offline: `make -s stack-output
+OUTPUT=ApiUrl` against a stand-in `sam` that prints what `sam list stack-outputs --output json` does.
 
 Usage: scripts/check_readme.py              (exit 1 on any problem)
        scripts/check_readme.py --run-tools  (also run the `tools` blocks that need no running server)
@@ -222,11 +223,37 @@ def run_tools(file: str, text: str) -> list[str]:
     return problems
 
 
+FAKE_SAM = """#!/bin/sh
+printf '[{"OutputKey":"ApiUrl","OutputValue":"https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/"}]\\n'
+"""
+
+
+def check_stack_output() -> list[str]:
+    """`API_URL=$(make -s stack-output OUTPUT=ApiUrl)` (an aws block) against a stand-in `sam` that
+    prints what `sam list stack-outputs --output json` does: one bare URL, no trailing slash."""
+    with tempfile.TemporaryDirectory() as bin_dir:
+        fake = Path(bin_dir) / "sam"
+        fake.write_text(FAKE_SAM)
+        fake.chmod(0o755)
+        env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL")}
+        env["PATH"] = f"{bin_dir}:{env.get('PATH', '')}"
+        run = subprocess.run(
+            ["make", "-s", "stack-output", "OUTPUT=ApiUrl", "VENV=/nonexistent"],
+            cwd=ROOT, capture_output=True, text=True, env=env,
+        )
+    want = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com\n"
+    if run.returncode != 0 or run.stdout != want:
+        return [f"make -s stack-output OUTPUT=ApiUrl printed {run.stdout!r} (exit {run.returncode}), want {want!r}"]
+    return []
+
+
 def check_all(texts: dict[str, str]) -> list[str]:
     targets = make_targets()
     problems = []
     for file, text in texts.items():
         problems += check_file(file, text, targets)
+    if "stack-output" in targets:
+        problems += check_stack_output()
     return problems
 
 
