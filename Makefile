@@ -20,7 +20,9 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY ?= 0
 
 FUNCTIONS := authorizer public private me shows token
-TEMPLATES := template.yaml template-jwt.yaml
+TEMPLATES := template.yaml template-jwt.yaml template-authorizer.yaml
+# Plain CloudFormation examples (attach the authorizer to an existing API): linted, not SAM-checked.
+EXAMPLE_TEMPLATES := examples/existing-http-api.yaml examples/existing-rest-api.yaml
 # Where `make watch` serves the Lambda Runtime API and `make invoke-*` sends events (IPv4 loopback:
 # cargo-lambda's default, ::1, does not exist on every machine).
 WATCH_ADDRESS ?= 127.0.0.1
@@ -31,6 +33,14 @@ WATCH_FLAGS = --invoke-address $(WATCH_ADDRESS) --invoke-port $(WATCH_PORT)
 say = @printf '\033[1m==> %s\033[0m\n' "$(1)"
 # need <command>,<install hint>: stop with a one-line hint when a tool is missing.
 need = @command -v $(1) >/dev/null 2>&1 || { echo "error: '$(1)' not found. Install it: $(2)" >&2; exit 127; }
+
+# make build LAMBDA_ARCH=x86_64: no extra Rust target needed on an x86_64 machine (arm64 needs
+# `rustup target add aarch64-unknown-linux-gnu`, which downloads from rustup's server, not PyPI).
+LAMBDA_ARCH ?= arm64
+LAMBDA_ARCH_FLAG = $(if $(filter x86_64 x86-64,$(LAMBDA_ARCH)),--x86-64,$(if $(filter arm64 aarch64,$(LAMBDA_ARCH)),--arm64,$(error LAMBDA_ARCH must be arm64 or x86_64, not $(LAMBDA_ARCH))))
+# samconfig.toml environment for deploy, outputs and delete: default (template.yaml) or authorizer
+# (template-authorizer.yaml); see samconfig.toml.example.
+SAM_ENV ?= default
 
 CARGO_LAMBDA_HINT := make tools  (or: pip install cargo-lambda ziglang)
 SAM_HINT := make tools  (or: pip install aws-sam-cli)
@@ -58,7 +68,7 @@ test: ## run every test: the doctests, then cargo nextest run --workspace
 	fi
 
 .PHONY: lint
-lint: fmt-check clippy check-templates ## cargo fmt --check, clippy -D warnings, template checks
+lint: fmt-check clippy check-templates check-readme ## cargo fmt --check, clippy -D warnings, template and README checks
 
 .PHONY: fmt-check
 fmt-check:
@@ -80,22 +90,32 @@ check-templates: ## template checks: our own (scripts/check_template.py), then s
 	python3 scripts/check_template.py $(TEMPLATES)
 	python3 scripts/check_template.py --self-test >/dev/null || python3 scripts/check_template.py --self-test
 	@if command -v sam >/dev/null 2>&1 && command -v cfn-lint >/dev/null 2>&1; then \
-		for t in $(TEMPLATES); do printf '\033[1m==> %s\033[0m\n' "sam validate --lint -t $$t"; sam validate --lint -t $$t; done; \
-		printf '\033[1m==> %s\033[0m\n' "cfn-lint $(TEMPLATES)"; cfn-lint $(TEMPLATES); \
+		for t in $(TEMPLATES) $(EXAMPLE_TEMPLATES); do printf '\033[1m==> %s\033[0m\n' "sam validate --lint -t $$t"; sam validate --lint -t $$t; done; \
+		printf '\033[1m==> %s\033[0m\n' "cfn-lint $(TEMPLATES) $(EXAMPLE_TEMPLATES)"; cfn-lint $(TEMPLATES) $(EXAMPLE_TEMPLATES); \
 	else \
 		echo "warning: sam validate --lint and cfn-lint skipped: not installed. Install them: $(SAM_HINT) cfn-lint" >&2; \
 		if [ -n "$${CI:-}" ]; then exit 1; fi; \
 	fi
+
+.PHONY: check-readme
+check-readme: ## every README code block is marked with what checks it; shell parses, make targets dry-run, links resolve
+	$(call say,scripts/check_readme.py (README.md, events/README.md))
+	python3 scripts/check_readme.py
+	python3 scripts/check_readme.py --self-test >/dev/null || python3 scripts/check_readme.py --self-test
+
+.PHONY: readme-tools
+readme-tools: ## run the README's `tools` commands that need no server (after make tools): make build LAMBDA_ARCH=x86_64, ...
+	python3 scripts/check_readme.py --run-tools
 
 .PHONY: check-templates-self-test
 check-templates-self-test: ## prove scripts/check_template.py catches each mistake it claims to
 	python3 scripts/check_template.py --self-test
 
 .PHONY: build
-build: ## cargo lambda build --release --arm64 (target/lambda/<fn>/bootstrap)
+build: ## cargo lambda build --release --arm64 (target/lambda/<fn>/bootstrap); LAMBDA_ARCH=x86_64 for x86_64
 	$(call need,cargo-lambda,$(CARGO_LAMBDA_HINT))
-	$(call say,cargo lambda build --release --arm64 (cross-compiles with zig))
-	cargo lambda build --release --arm64 $(addprefix --bin ,$(FUNCTIONS))
+	$(call say,cargo lambda build --release $(LAMBDA_ARCH_FLAG) (cross-compiles with zig))
+	cargo lambda build --release $(LAMBDA_ARCH_FLAG) $(addprefix --bin ,$(FUNCTIONS))
 
 .PHONY: sam-build
 sam-build: ## sam build: the same binaries, laid out for sam deploy under .aws-sam/
@@ -151,10 +171,47 @@ sam-invoke-%: ## sam local invoke with an event: make sam-invoke-public, make sa
 		printf '\033[1m==> %s\033[0m\n' "sam local invoke $$fn -e events/$*.json"; \
 		sam local invoke $$fn -e events/$*.json $(SAM_LOCAL_FLAGS) --parameter-overrides $(SAM_LOCAL_PARAMETERS)
 
+# Non-interactive: everything comes from samconfig.toml (start from samconfig.toml.example).
+# PARAMS="Key=value ..." replaces its parameter_overrides for one run; CONFIG=examples/x.json adds
+# AuthorizerConfig=<that document>, on one line and in single quotes: SAM cuts an unquoted value at
+# its first space.
+COMPACT_JSON = python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")))'
+# Given to sam build too, so that an Architecture override builds for the architecture it deploys.
+OVERRIDES = $(if $(PARAMS)$(CONFIG),--parameter-overrides $(PARAMS) $(if $(CONFIG),"AuthorizerConfig='$$($(COMPACT_JSON) $(CONFIG))'"))
 .PHONY: deploy
-deploy: sam-build ## sam build + sam deploy --guided (asks for JwtIssuer, JwtAudience, ...)
+deploy: ## sam build + sam deploy, no questions, from samconfig.toml (SAM_ENV=authorizer: the authorizer alone)
+	$(call need,sam,$(SAM_HINT))
+	$(call need,cargo-lambda,$(CARGO_LAMBDA_HINT))
+	@test -f samconfig.toml || { echo "error: no samconfig.toml. Start from the example: cp samconfig.toml.example samconfig.toml, set JwtIssuer and JwtAudience (or run make deploy-guided)" >&2; exit 2; }
+	$(call say,sam build --config-env $(SAM_ENV) && sam deploy --config-env $(SAM_ENV) (settings from samconfig.toml))
+	sam build --config-env $(SAM_ENV) $(OVERRIDES)
+	sam deploy --config-env $(SAM_ENV) --no-progressbar $(OVERRIDES)
+
+.PHONY: deploy-authorizer
+deploy-authorizer: ## the authorizer alone (template-authorizer.yaml), for an API you already have
+	$(MAKE) deploy SAM_ENV=authorizer
+
+.PHONY: deploy-guided
+deploy-guided: sam-build ## sam build + sam deploy --guided: asks every template parameter (TEMPLATE=template-authorizer.yaml asks fewer)
 	$(call say,sam deploy --guided (answers are saved in samconfig.toml))
 	sam deploy --guided
+
+# The stack's outputs; OUTPUT=ApiUrl prints that one value alone, without its trailing slash, so
+# API_URL=$$(make -s stack-output OUTPUT=ApiUrl) and curl "$$API_URL/private" work as written.
+.PHONY: stack-output
+stack-output: ## print the deployed stack's outputs (OUTPUT=ApiUrl: just that value, for API_URL)
+	$(call need,sam,$(SAM_HINT))
+ifdef OUTPUT
+	@sam list stack-outputs --config-env $(SAM_ENV) --output json \
+		| python3 -c 'import json,sys; v=[o["OutputValue"] for o in json.load(sys.stdin) if o["OutputKey"]==sys.argv[1]]; v or sys.exit("error: the stack has no output "+sys.argv[1]); print(v[0].rstrip("/"))' "$(OUTPUT)"
+else
+	sam list stack-outputs --config-env $(SAM_ENV)
+endif
+
+.PHONY: delete
+delete: ## sam delete: remove the deployed stack and the artifacts SAM uploaded for it
+	$(call need,sam,$(SAM_HINT))
+	sam delete --config-env $(SAM_ENV) $(if $(filter 1 yes true,$(YES)),--no-prompts)
 
 .PHONY: watch
 watch: ## cargo lambda watch: a local Lambda Runtime API on :9000 for the invoke-* targets
@@ -193,13 +250,19 @@ bench-node: ## side by side with the Node peer (aws-jwt-verify): bench/node-peer
 	cargo build --release -p authorizer
 	cd bench/node-peer && npm ci --no-audit --no-fund --loglevel=error && node bench.mjs $(ARGS)
 
+# The Python tools come from PyPI; the arm64 Rust standard library comes from rustup's own server
+# (static.rust-lang.org). Where only PyPI is reachable, the second step fails with a note and
+# x86_64 builds still work: make build LAMBDA_ARCH=x86_64.
 .PHONY: tools
-tools: ## install cargo-lambda, SAM CLI, cfn-lint and zig into .venv (from PyPI) + the arm64 Rust target
-	$(call say,python3 -m venv $(VENV) && pip install cargo-lambda aws-sam-cli cfn-lint ziglang)
+tools: ## install cargo-lambda, SAM CLI, cfn-lint and zig into .venv (PyPI) + the arm64 Rust target (rustup's server)
+	$(call say,python3 -m venv $(VENV) && pip install cargo-lambda aws-sam-cli cfn-lint ziglang (from PyPI))
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade cargo-lambda aws-sam-cli cfn-lint ziglang
-	$(call say,rustup target add aarch64-unknown-linux-gnu)
-	rustup target add aarch64-unknown-linux-gnu
+	$(call say,rustup target add aarch64-unknown-linux-gnu (downloads from rustup's server, not PyPI))
+	@rustup target add aarch64-unknown-linux-gnu || { \
+		echo "note: the arm64 Rust target could not be installed (rustup's server unreachable?)." >&2; \
+		echo "      Build for x86_64 instead: make build LAMBDA_ARCH=x86_64, and deploy with Architecture=x86_64." >&2; \
+		echo "      An arm64 build without it fails with: error[E0463]: can't find crate for std" >&2; }
 
 .PHONY: ci
 ci: ## what CI runs (.ci/run)

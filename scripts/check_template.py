@@ -21,8 +21,11 @@ deploys an API whose authorizer cannot be invoked: every request answers 500). T
   local resolves that to an empty string even with --parameter-overrides; only a Secrets Manager
   dynamic reference, which no plain !Ref can replace, may keep it), and the functions'
   Architectures come from a parameter that allows x86_64 and arm64.
+- template-authorizer.yaml (the authorizer alone, for an existing API) grants API Gateway the
+  right to invoke it (an AWS::Lambda::Permission for apigateway.amazonaws.com), outputs its ARN
+  and invocation URI, and gives it the same environment variables as template.yaml does.
 
-Usage: scripts/check_template.py [template.yaml template-jwt.yaml]   (exit 1 on any problem)
+Usage: scripts/check_template.py [template.yaml template-jwt.yaml template-authorizer.yaml]   (exit 1 on any problem)
        scripts/check_template.py --self-test   (proves each check catches the mistake it is for)
 """
 
@@ -169,7 +172,9 @@ def check_api(t: dict) -> list[str]:
     conditions = t.get("Conditions", {})
     apis = http_apis(t)
     if not apis:
-        return ["no AWS::Serverless::HttpApi resource"]
+        if any(e.get("Type") == "HttpApi" for fn in functions(t).values() for e in fn.get("Properties", {}).get("Events", {}).values()):
+            return ["HttpApi events but no AWS::Serverless::HttpApi resource"]
+        return check_authorizer_only(t)
     for api_name, api in apis.items():
         auth = api.get("Properties", {}).get("Auth", {})
         authorizers = auth.get("Authorizers", {})
@@ -245,6 +250,67 @@ def check_api(t: dict) -> list[str]:
     return problems
 
 
+def authorizer_functions(t: dict) -> dict[str, dict]:
+    return {
+        name: fn
+        for name, fn in functions(t).items()
+        if fn.get("Metadata", {}).get("BuildProperties", {}).get("Binary") == "authorizer"
+    }
+
+
+def names_resource(value, name: str) -> bool:
+    """Whether `value` is `!Ref name`, `!GetAtt name.Arn` or a `!Sub` naming `${name...}`."""
+    if not isinstance(value, dict):
+        return False
+    if value.get("Ref") == name:
+        return True
+    get_att = value.get("Fn::GetAtt")
+    if isinstance(get_att, list) and get_att[:1] == [name]:
+        return True
+    sub = value.get("Fn::Sub")
+    text = sub[0] if isinstance(sub, list) else sub
+    return isinstance(text, str) and re.search(r"\$\{" + re.escape(name) + r"[.}]", text) is not None
+
+
+def check_authorizer_only(t: dict) -> list[str]:
+    """A template with the authorizer and no API: API Gateway must be allowed to invoke it, and the
+    outputs must say what to attach."""
+    problems = []
+    authorizers = authorizer_functions(t)
+    if len(authorizers) != 1:
+        return [f"no API and {len(authorizers)} functions built from the authorizer binary (want exactly one)"]
+    name = next(iter(authorizers))
+    permissions = [
+        r.get("Properties", {})
+        for r in t.get("Resources", {}).values()
+        if r.get("Type") == "AWS::Lambda::Permission"
+    ]
+    if not any(
+        p.get("Principal") == "apigateway.amazonaws.com"
+        and p.get("Action") == "lambda:InvokeFunction"
+        and names_resource(p.get("FunctionName"), name)
+        for p in permissions
+    ):
+        problems.append(
+            f"{name}: no AWS::Lambda::Permission lets apigateway.amazonaws.com invoke it; "
+            "every request to an API it protects would answer 500"
+        )
+    outputs = [o.get("Value") for o in t.get("Outputs", {}).values()]
+    if not any(names_resource(v, name) and isinstance(v, dict) and "Fn::GetAtt" in v for v in outputs):
+        problems.append(f"{name}: no output gives its ARN")
+    if not any(isinstance(v, dict) and names_resource(v, name) and "/invocations" in str(v.get("Fn::Sub", "")) for v in outputs):
+        problems.append(f"{name}: no output gives its invocation URI (AuthorizerUri)")
+    return problems
+
+
+def authorizer_environment(t: dict) -> set[str]:
+    return {
+        var
+        for fn in authorizer_functions(t).values()
+        for var in fn.get("Properties", {}).get("Environment", {}).get("Variables", {})
+    }
+
+
 def workspace_binaries() -> dict[str, Path]:
     """Binary target name -> the crate directory that builds it."""
     run = subprocess.run(
@@ -307,14 +373,17 @@ def check_sam_local(t: dict) -> list[str]:
                     f"{name}: {var} is !If [..., !Ref AWS::NoValue], which sam local turns into an empty string "
                     "even with --parameter-overrides; use a plain !Ref (the functions read empty as unset)"
                 )
-    architectures = t.get("Globals", {}).get("Function", {}).get("Architectures")
-    param = architectures[0].get("Ref") if isinstance(architectures, list) and len(architectures) == 1 and isinstance(architectures[0], dict) else None
-    allowed = set(t.get("Parameters", {}).get(param, {}).get("AllowedValues", [])) if param else set()
-    if not {"arm64", "x86_64"} <= allowed:
-        problems.append(
-            f"Globals.Function.Architectures is {architectures!r}: make it [!Ref <parameter>] allowing arm64 and x86_64, "
-            "so sam local can run the functions on an x86_64 machine"
-        )
+    globals_arch = t.get("Globals", {}).get("Function", {}).get("Architectures")
+    for name, fn in functions(t).items():
+        # A function's own Architectures overrides the Globals one.
+        architectures = fn.get("Properties", {}).get("Architectures", globals_arch)
+        param = architectures[0].get("Ref") if isinstance(architectures, list) and len(architectures) == 1 and isinstance(architectures[0], dict) else None
+        allowed = set(t.get("Parameters", {}).get(param, {}).get("AllowedValues", [])) if param else set()
+        if not {"arm64", "x86_64"} <= allowed:
+            problems.append(
+                f"{name}: Architectures is {architectures!r}: make it [!Ref <parameter>] allowing arm64 and x86_64, "
+                "so sam local can run the functions on an x86_64 machine"
+            )
     return problems
 
 
@@ -333,7 +402,20 @@ def check(paths: list[Path], binaries: dict[str, Path]) -> list[str]:
         main, jwt = routes(templates["template.yaml"]), routes(templates["template-jwt.yaml"])
         if main != jwt:
             problems.append(f"template-jwt.yaml serves other routes than template.yaml: {sorted(main)} vs {sorted(jwt)}")
+    if "template.yaml" in templates and "template-authorizer.yaml" in templates:
+        problems += compare_authorizer_environment(templates["template.yaml"], templates["template-authorizer.yaml"])
     return problems
+
+
+def compare_authorizer_environment(main: dict, alone: dict) -> list[str]:
+    """The authorizer deployed alone must be configurable exactly like the one in template.yaml."""
+    a, b = authorizer_environment(main), authorizer_environment(alone)
+    if a == b:
+        return []
+    return [
+        "template-authorizer.yaml: the authorizer's environment differs from template.yaml's: "
+        f"only in template.yaml {sorted(a - b)}, only in template-authorizer.yaml {sorted(b - a)}"
+    ]
 
 
 def self_test(binaries: dict[str, Path]) -> int:
@@ -404,6 +486,36 @@ def self_test(binaries: dict[str, Path]) -> int:
         caught = check_single(t, binaries)
         print(f"{'ok  ' if caught else 'MISS'} {what}" + (f": {caught[0]}" if caught else ""))
         failed += not caught
+
+    alone = load(ROOT / "template-authorizer.yaml")
+    if problems := check_references(alone) + check_api(alone) + compare_authorizer_environment(good, alone):
+        print("template-authorizer.yaml is not clean to start with:", *problems, sep="\n  ")
+        return 1
+
+    def permission(t):
+        return next(
+            r["Properties"] for r in t["Resources"].values() if r.get("Type") == "AWS::Lambda::Permission"
+        )
+
+    def alone_env(t):
+        return next(iter(authorizer_functions(t).values()))["Properties"]["Environment"]["Variables"]
+
+    alone_mutations = {
+        "authorizer alone without invoke permission": lambda t: permission(t).update(
+            Principal="lambda.amazonaws.com"
+        ),
+        "authorizer alone, permission on another function": lambda t: permission(t).update(
+            FunctionName={"Fn::GetAtt": ["SomethingElse", "Arn"]}
+        ),
+        "authorizer alone without the AuthorizerUri output": lambda t: at(t, "Outputs").pop("AuthorizerUri"),
+        "authorizer alone missing a variable of template.yaml": lambda t: alone_env(t).pop("JWKS_URI"),
+    }
+    for what, mutate in alone_mutations.items():
+        t = copy.deepcopy(alone)
+        mutate(t)
+        caught = check_references(t) + check_api(t) + compare_authorizer_environment(good, t)
+        print(f"{'ok  ' if caught else 'MISS'} {what}" + (f": {caught[0]}" if caught else ""))
+        failed += not caught
     return 1 if failed else 0
 
 
@@ -415,7 +527,8 @@ def main(argv: list[str]) -> int:
     binaries = workspace_binaries()
     if argv == ["--self-test"]:
         return self_test(binaries)
-    paths = [Path(a) for a in argv] or [p for p in (ROOT / "template.yaml", ROOT / "template-jwt.yaml") if p.exists()]
+    defaults = (ROOT / "template.yaml", ROOT / "template-jwt.yaml", ROOT / "template-authorizer.yaml")
+    paths = [Path(a) for a in argv] or [p for p in defaults if p.exists()]
     problems = check(paths, binaries)
     for p in problems:
         print(f"error: {p}", file=sys.stderr)
