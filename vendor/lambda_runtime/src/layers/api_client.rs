@@ -3,6 +3,7 @@
 
 use crate::LambdaInvocation;
 use futures::{future::BoxFuture, ready, FutureExt, TryFutureExt};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use lambda_runtime_api_client::{body::Body, BoxError, Client, RuntimeApiClient};
 use pin_project::pin_project;
@@ -64,6 +65,7 @@ where
 pub enum RuntimeApiClientFuture<F, C = Client> {
     First(#[pin] F, Arc<C>),
     Second(#[pin] BoxFuture<'static, Result<http::Response<Incoming>, BoxError>>),
+    Drain(#[pin] BoxFuture<'static, Result<(), BoxError>>),
 }
 
 impl<F, C> Future for RuntimeApiClientFuture<F, C>
@@ -126,7 +128,13 @@ where
                         // Return Ok to maintain existing contract - runtime continues despite API errors
                         break Ok(());
                     }
-                    Ok(_) => break Ok(()),
+                    Ok(resp) => {
+                        // PATCH (vendored, see vendor/README.md): read the answer's body (RAPID
+                        // sends `{"status":"OK"}`) to its end, so the connection is handed back
+                        // to the pool as idle instead of closed for an unread body.
+                        let drain = resp.into_body().collect().map(|_| Ok(())).boxed();
+                        self.set(RuntimeApiClientFuture::Drain(drain));
+                    }
                     Err(err) => {
                         log_or_print!(
                             tracing: tracing::error!(error = ?err, "Lambda Runtime API request failed"),
@@ -135,6 +143,7 @@ where
                         break Err(err);
                     }
                 },
+                RuntimeApiClientFutureProj::Drain(fut) => break ready!(fut.poll(cx)),
             }
         })
     }
