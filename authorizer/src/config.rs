@@ -5,6 +5,7 @@
 //! left at `""` behaves like an absent one.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -63,6 +64,10 @@ pub struct Config {
     /// (the API's `ReauthorizeEvery` / `authorizerResultTtlInSeconds`). `None` (unset) means
     /// unknown, and is treated as "cached". Route rules require `Some(0)`.
     pub api_cache_ttl: Option<Duration>,
+    /// `JWKS_SNAPSHOT_FILE`: a file written by `make jwks-snapshot` whose keys are used at
+    /// start-up instead of a fetch, for as long as fetched keys would be (see
+    /// [`crate::snapshot`]). Default: none (keys are fetched during init).
+    pub jwks_snapshot: Option<PathBuf>,
 }
 
 impl Config {
@@ -329,6 +334,7 @@ impl Config {
             claim_mapping: document.claim_mapping,
             route_scopes: document.route_scopes,
             api_cache_ttl,
+            jwks_snapshot: get("JWKS_SNAPSHOT_FILE").map(PathBuf::from),
         };
         check_route_rules_uncached(&config)?;
         Ok(config)
