@@ -119,6 +119,9 @@ impl Listener for TlsListener {
             let Ok((stream, addr)) = self.tcp.accept().await else {
                 continue;
             };
+            // Without it, Nagle holds each small handshake record until the client's delayed
+            // ACK (40 ms or more): hundreds of ms per connection, no IdP is that slow.
+            let _ = stream.set_nodelay(true);
             if let Ok(tls) = self.acceptor.accept(stream).await {
                 return (tls, addr);
             }
