@@ -136,7 +136,9 @@ invoke-all: ## invoke every function with every sample event (under make watch)
 
 .PHONY: bench
 bench: ## the benchmarks behind the README's performance figures (release build)
-	$(call say,cargo bench -p authorizer)
+	$(call say,cargo build --release -p testkit --bins && cargo bench -p authorizer)
+	@# runtime_overhead compares the authorizer with testkit's floor runtimes, built the same way.
+	cargo build --release -p testkit --bins
 	cargo bench -p authorizer
 
 .PHONY: bench-overhead
