@@ -23,7 +23,7 @@ use tracing::{error, info, warn};
 use url::Url;
 
 use crate::alg::{Alg, AlgSet};
-use crate::config::{JwksSettings, check_secure_url};
+use crate::config::{JwksSettings, TlsRoots, check_secure_url};
 use crate::public_key::PublicKey;
 use crate::snapshot::Freshness;
 
@@ -936,9 +936,10 @@ pub async fn get_bounded(
 /// HTTP clients for key fetches: no redirects (a JWKS that moves must be reconfigured, and a
 /// redirect could downgrade to plain http), bounded time.
 ///
-/// The https client loads the system's root certificates (~2 ms and some memory), so it is
-/// built on the first https fetch only: a deployment whose keys are on loopback http (local
-/// runs, tests) never pays for it.
+/// The https client is built on the first https fetch only, so a deployment whose keys are on
+/// loopback http (local runs, tests), or that starts from a JWKS snapshot, builds it off the
+/// cold path or never. Its roots are compiled in unless `SSL_CERT_FILE`/`SSL_CERT_DIR` ask for
+/// the system's (see [`TlsRoots`]).
 #[derive(Debug)]
 pub struct HttpClients {
     settings: JwksSettings,
@@ -965,9 +966,16 @@ impl HttpClients {
         }
         self.tls
             .get_or_init(|| {
-                client_builder(&self.settings)
-                    .build()
-                    .map_err(|e| e.to_string())
+                let builder = client_builder(&self.settings);
+                let builder = match self.settings.tls_roots {
+                    TlsRoots::System => builder,
+                    TlsRoots::CompiledIn => builder.tls_certs_only(
+                        webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                            .iter()
+                            .filter_map(|der| reqwest::Certificate::from_der(der).ok()),
+                    ),
+                };
+                builder.build().map_err(|e| e.to_string())
             })
             .as_ref()
             .map_err(|e| JwksError::Client(e.clone()))

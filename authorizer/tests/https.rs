@@ -1,6 +1,6 @@
 //! The real binary fetching keys over https from an IdP on loopback whose certificate a test CA
-//! signed: trusted through `SSL_CERT_FILE` (read by the system root loader, as on any Linux),
-//! refused without it. Plain http is only ever accepted for loopback; this is the path every
+//! signed: trusted through `SSL_CERT_FILE` (which switches from the compiled-in roots to the
+//! system root loader, as on any Linux), refused without it. Plain http is only ever accepted for loopback; this is the path every
 //! deployed issuer takes.
 
 mod common;
@@ -52,4 +52,22 @@ fn https_idp_signed_by_an_unknown_ca_is_refused() {
         "no request may be sent over an unverified connection"
     );
     let _ = std::fs::remove_file(ca_file);
+}
+
+#[test]
+fn compiled_in_roots_do_not_trust_a_private_ca() {
+    // No SSL_CERT_FILE/SSL_CERT_DIR: Mozilla's roots compiled into the binary, and nothing else.
+    let ca = TestCa::new();
+    let key = TestKey::ec_p256();
+    let idp = JwksServer::start_https(&[&key], &ca);
+    let harness = Harness::start_with_idp(idp, &[]);
+    let token = harness.token(&key, &harness.claims("private-ca"));
+    assert_denied(
+        FORMAT,
+        harness.call(FORMAT, &token),
+        "private CA without SSL_CERT_FILE",
+    );
+    assert!(harness.function.is_running());
+    assert_eq!(harness.idp.jwks_hits(), 0);
+    assert_eq!(harness.idp.discovery_hits(), 0);
 }
