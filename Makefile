@@ -240,8 +240,29 @@ invoke-all: ## invoke every function with every sample event (under make watch)
 
 .PHONY: bench
 bench: ## the benchmarks behind the README's performance figures (release build)
-	$(call say,cargo bench -p authorizer)
+	$(call say,cargo build --release -p testkit --bins && cargo bench -p authorizer)
+	@# runtime_overhead compares the authorizer with testkit's floor runtimes, built the same way.
+	cargo build --release -p testkit --bins
 	cargo bench -p authorizer
+
+.PHONY: bench-overhead
+bench-overhead: ## per-invocation latency and CPU through a Runtime API stand-in, authorizer vs minimal runtimes
+	$(call say,cargo build --release -p testkit --bins && cargo bench -p authorizer --bench runtime_overhead)
+	cargo build --release -p testkit --bins
+	cargo bench -p authorizer --bench runtime_overhead
+
+.PHONY: bench-concurrency
+bench-concurrency: ## throughput and memory at 1, 8 and 64 concurrent invocations (AWS_LAMBDA_MAX_CONCURRENCY)
+	$(call say,cargo bench -p authorizer --bench concurrency)
+	cargo bench -p authorizer --bench concurrency
+
+# jwks-snapshot: fetch and validate the issuers' keys (JWT_ISSUER/JWT_AUDIENCE/JWKS_URI or
+# AUTHORIZER_CONFIG from this shell, as the function reads them) into $(JWKS_SNAPSHOT).
+JWKS_SNAPSHOT ?= jwks-snapshot.json
+.PHONY: jwks-snapshot
+jwks-snapshot: ## fetch + validate the issuers' keys into $(JWKS_SNAPSHOT) for JWKS_SNAPSHOT_FILE (opt-in)
+	$(call say,cargo run --release -p authorizer -- jwks-snapshot $(JWKS_SNAPSHOT))
+	cargo run --quiet --release -p authorizer -- jwks-snapshot $(JWKS_SNAPSHOT)
 
 .PHONY: bench-node
 bench-node: ## side by side with the Node peer (aws-jwt-verify): bench/node-peer, needs Node 20 + npm

@@ -1,7 +1,7 @@
 //! The authorizer: event in, answer out, one log line per decision.
 
-use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use tracing::{error, info, warn};
@@ -13,6 +13,7 @@ use crate::error::Reason;
 use crate::jwks::{self, JwksCache, KeyMaterial, KeySet, KeySource, VerifyKey, parse_jwks_value};
 use crate::policy::{self, Grant};
 use crate::rules::{self, PathRules, RouteScope};
+use crate::snapshot::{self, LoadedEntry, SnapshotEntry, SnapshotFile};
 use crate::token::{self, EventKind, TokenSource};
 use crate::verify::{IssuerVerifier, TokenFacts, Verifier};
 
@@ -35,11 +36,22 @@ pub struct Authorizer {
     claim_mapping: ClaimMapping,
     /// Whether decisions need the request's route (path rules or required scopes).
     needs_route: bool,
+    /// Keys read from `JWKS_SNAPSHOT_FILE` by [`Authorizer::new`], seeded by `warm_up`.
+    snapshot: Mutex<Vec<LoadedEntry>>,
+    /// Key cache TTL and stale bound, which decide how long snapshot keys are trusted.
+    jwks_ttl: Duration,
+    jwks_max_stale: Duration,
 }
 
 impl Authorizer {
-    /// Builds the HTTP client and the key caches. No I/O.
+    /// Builds the HTTP client and the key caches, and reads `JWKS_SNAPSHOT_FILE` if set. No
+    /// network I/O.
     pub fn new(config: Config) -> Result<Authorizer, ConfigError> {
+        let snapshot = match &config.jwks_snapshot {
+            None => Vec::new(),
+            Some(path) => snapshot::load(path, SystemTime::now())
+                .map_err(|e| ConfigError::new("JWKS_SNAPSHOT_FILE", e.to_string()))?,
+        };
         let clients = jwks::HttpClients::new(&config.jwks)
             .map(Arc::new)
             .map_err(|e| ConfigError::new("JWKS HTTP client", format!("cannot be built: {e}")))?;
@@ -73,12 +85,90 @@ impl Authorizer {
             route_scopes: config.route_scopes,
             claim_mapping: config.claim_mapping,
             needs_route,
+            snapshot: Mutex::new(snapshot),
+            jwks_ttl: config.jwks.cache_ttl,
+            jwks_max_stale: config.jwks.max_stale,
+        })
+    }
+
+    /// Seeds the key caches with the snapshot's keys, as far as they may still be trusted.
+    async fn seed_from_snapshot(&self) {
+        let entries =
+            std::mem::take(&mut *self.snapshot.lock().unwrap_or_else(PoisonError::into_inner));
+        for entry in entries {
+            let Some(issuer) = self
+                .verifier
+                .issuers()
+                .iter()
+                .find(|i| i.keys.is_remote() && i.keys.issuer() == entry.issuer)
+            else {
+                warn!(
+                    event = "jwks_snapshot_unused_issuer",
+                    issuer = %entry.issuer,
+                    "the JWKS snapshot lists an issuer whose keys are not fetched; ignored"
+                );
+                continue;
+            };
+            let freshness = snapshot::freshness(entry.age, self.jwks_ttl, self.jwks_max_stale);
+            let age_s = entry.age.as_secs();
+            let keys = entry.keys.len();
+            let used = issuer.keys.seed(entry.keys, freshness).await;
+            if entry.age >= self.jwks_ttl {
+                // Stable event name: alarm on it and rebuild the snapshot (make jwks-snapshot).
+                warn!(
+                    event = snapshot::STALE_EVENT,
+                    issuer = %entry.issuer,
+                    age_s,
+                    ttl_s = self.jwks_ttl.as_secs(),
+                    max_stale_s = self.jwks_max_stale.as_secs(),
+                    used,
+                    "the JWKS snapshot is older than JWKS_CACHE_TTL_SECONDS; rebuild it with make jwks-snapshot"
+                );
+            } else {
+                info!(
+                    event = "jwks_snapshot_loaded",
+                    issuer = %entry.issuer,
+                    keys,
+                    age_s,
+                    "keys from the JWKS snapshot"
+                );
+            }
+        }
+    }
+
+    /// Fetches every issuer's keys now, as `make jwks-snapshot` records them. Issuers whose keys
+    /// are inline or HMAC-only are left out. Fails on the first issuer whose keys cannot be
+    /// fetched or have no usable key: a snapshot is complete or not written.
+    pub async fn snapshot(&self) -> Result<SnapshotFile, jwks::JwksError> {
+        let mut issuers = Vec::new();
+        for issuer in self.verifier.issuers() {
+            if !issuer.keys.is_remote() {
+                continue;
+            }
+            let fetched = issuer.keys.fetch_document().await?;
+            info!(
+                event = "jwks_snapshot_fetched",
+                issuer = %issuer.keys.issuer(),
+                keys = fetched.keys.len(),
+                "fetched keys for the snapshot"
+            );
+            issuers.push(SnapshotEntry {
+                issuer: issuer.keys.issuer().to_owned(),
+                jwks_uri: fetched.url.to_string(),
+                fetched_at: snapshot::unix_now(),
+                jwks: fetched.document,
+            });
+        }
+        Ok(SnapshotFile {
+            format: snapshot::FORMAT.to_owned(),
+            issuers,
         })
     }
 
     /// Fetches every issuer's keys, concurrently, during init. Never fails; each fetch is
     /// bounded by the JWKS timeout, and a failure is retried on first use.
     pub async fn warm_up(&self) {
+        self.seed_from_snapshot().await;
         let mut fetches = tokio::task::JoinSet::new();
         for issuer in self.verifier.issuers() {
             let keys = Arc::clone(&issuer.keys);

@@ -23,8 +23,9 @@ use tracing::{error, info, warn};
 use url::Url;
 
 use crate::alg::{Alg, AlgSet};
-use crate::config::{JwksSettings, check_secure_url};
+use crate::config::{JwksSettings, TlsRoots, check_secure_url};
 use crate::public_key::PublicKey;
+use crate::snapshot::Freshness;
 
 /// JWK values are base64url; tolerate padding some publishers add.
 const JWK_B64: GeneralPurpose = GeneralPurpose::new(
@@ -430,18 +431,21 @@ struct FetchState {
     /// The last key set fetched successfully, served when the IdP fails (stale while error),
     /// up to `max_stale` after it was fetched; see [`FetchState::servable`].
     last_good: Option<Arc<KeySet>>,
-    /// When `last_good` was fetched.
-    last_good_at: Option<Instant>,
+    /// Until when `last_good` may be served: `max_stale` after it was fetched (by us, or by
+    /// `make jwks-snapshot`, whose fetch may predate this process and its monotonic clock).
+    last_good_until: Option<Instant>,
     /// `jwks_uri` learnt from discovery.
     discovered: Option<Url>,
+    /// Set by [`JwksCache::seed`] until `warm_up` schedules the seeded keys' refresh: how long
+    /// they stay fresh.
+    seeded_fresh_for: Option<Duration>,
 }
 
 impl FetchState {
     /// The last good key set, unless it was fetched more than `max_stale` ago: keys the IdP
     /// withdrew (a leaked key, say) must stop working even while the IdP cannot be reached.
-    fn servable(&self, now: Instant, max_stale: Duration) -> Option<Arc<KeySet>> {
-        let fetched_at = self.last_good_at?;
-        if now.saturating_duration_since(fetched_at) > max_stale {
+    fn servable(&self, now: Instant) -> Option<Arc<KeySet>> {
+        if now > self.last_good_until? {
             return None;
         }
         self.last_good.clone()
@@ -528,25 +532,82 @@ impl JwksCache {
     }
 
     /// Prefetches the keys (init). Failure is logged, not fatal: the first request retries.
-    pub async fn warm_up(&self) {
-        if matches!(self.source, KeySource::Remote { .. })
-            && self.fresh.get(&self.slot).await.is_none()
-        {
+    /// Keys seeded from a snapshot are not fetched now: their refresh is scheduled in the
+    /// background for when they would have expired (at once for a stale snapshot), so no
+    /// request waits for it.
+    pub async fn warm_up(self: &Arc<Self>) {
+        if !matches!(self.source, KeySource::Remote { .. }) {
+            return;
+        }
+        let seeded = self.state().seeded_fresh_for.take();
+        if let Some(fresh_for) = seeded {
+            let cache = Arc::clone(self);
+            tokio::spawn(async move { cache.refresh_seeded_after(fresh_for).await });
+            return;
+        }
+        if self.fresh.get(&self.slot).await.is_none() {
             self.refresh(Trigger::Missing).await;
         }
+    }
+
+    /// Seeds the cache with a snapshot's keys, trusted as keys fetched when the snapshot was
+    /// (see [`crate::snapshot`]). Returns `false` (and seeds nothing) when the snapshot is too
+    /// old to be served at all. Call before [`JwksCache::warm_up`].
+    pub async fn seed(&self, keys: KeySet, freshness: Freshness) -> bool {
+        if !matches!(self.source, KeySource::Remote { .. }) {
+            return false;
+        }
+        let (fresh_for, servable_for) = match freshness {
+            Freshness::Fresh {
+                fresh_for,
+                servable_for,
+            } => (fresh_for, servable_for),
+            Freshness::Stale { servable_for } => (Duration::ZERO, servable_for),
+            Freshness::Expired => return false,
+        };
+        let set = Arc::new(keys);
+        // Into the fresh cache even when stale: until the background refresh holds the fetch
+        // lock, a request must find these keys rather than start a fetch of its own.
+        self.fresh.insert(self.slot, Arc::clone(&set)).await;
+        let mut state = self.state();
+        state.last_good = Some(set);
+        state.last_good_until = Instant::now().checked_add(servable_for);
+        state.seeded_fresh_for = Some(fresh_for);
+        true
+    }
+
+    /// When a seeded key set would have expired, drops it from the fresh cache (its TTL there
+    /// counts from the seeding, not from the snapshot's fetch) and refreshes, holding the fetch
+    /// lock throughout: requests meanwhile are served the seeded keys as stale ones (within
+    /// their bound), and none waits for this fetch unless it brings a kid they lack.
+    async fn refresh_seeded_after(&self, fresh_for: Duration) {
+        if !fresh_for.is_zero() {
+            tokio::time::sleep(fresh_for).await;
+        }
+        let _flight = self.fetch_lock.lock().await;
+        self.fresh.invalidate(&self.slot).await;
+        self.fetch_in_flight(Trigger::Missing, None).await;
     }
 
     /// Single-flight refresh. Returns the newest key set available (fresh, or the last good
     /// one when the fetch is skipped or fails), `None` when there is none.
     async fn refresh(&self, trigger: Trigger) -> Option<Arc<KeySet>> {
-        let seen_generation = {
+        let (seen_generation, decision) = {
             let state = self.state();
-            let now = Instant::now();
-            if decide(&state.history, trigger, now, &self.settings) == Decision::Skip {
-                return state.servable(now, self.settings.max_stale);
-            }
-            state.generation
+            (
+                state.generation,
+                decide(&state.history, trigger, Instant::now(), &self.settings),
+            )
         };
+        if decision == Decision::Skip {
+            // No fetch of our own. But with concurrent invocations, the refetch that put us in
+            // the cooldown may still be in flight, and it may bring this kid: wait for it and
+            // use its result (N concurrent new kids, one fetch, N answers from it).
+            if trigger == Trigger::UnknownKid && self.fetch_lock.try_lock().is_err() {
+                let _landed = self.fetch_lock.lock().await;
+            }
+            return self.state().servable(Instant::now());
+        }
         let _flight = match self.fetch_lock.try_lock() {
             Ok(flight) => flight,
             Err(_) => {
@@ -554,9 +615,7 @@ impl JwksCache {
                 // rather than queue behind it (it may take the whole timeout); an unknown kid
                 // waits, since that fetch may bring it.
                 let stale = match trigger {
-                    Trigger::Missing => self
-                        .state()
-                        .servable(Instant::now(), self.settings.max_stale),
+                    Trigger::Missing => self.state().servable(Instant::now()),
                     Trigger::UnknownKid => None,
                 };
                 if stale.is_some() {
@@ -565,15 +624,25 @@ impl JwksCache {
                 self.fetch_lock.lock().await
             }
         };
+        self.fetch_in_flight(trigger, Some(seen_generation)).await
+    }
+
+    /// The fetch itself, for a caller holding `fetch_lock`. With `seen_generation`, a fetch
+    /// that completed since the caller looked is used instead of fetching again.
+    async fn fetch_in_flight(
+        &self,
+        trigger: Trigger,
+        seen_generation: Option<u64>,
+    ) -> Option<Arc<KeySet>> {
         let started = {
             let mut state = self.state();
             let now = Instant::now();
-            if state.generation != seen_generation {
+            if seen_generation.is_some_and(|seen| seen != state.generation) {
                 // Someone fetched while we queued: use their result, do not fetch again.
-                return state.servable(now, self.settings.max_stale);
+                return state.servable(now);
             }
             if decide(&state.history, trigger, now, &self.settings) == Decision::Skip {
-                return state.servable(now, self.settings.max_stale);
+                return state.servable(now);
             }
             state.history.last_attempt = Some(now);
             if trigger == Trigger::UnknownKid {
@@ -622,6 +691,20 @@ impl JwksCache {
     }
 
     async fn fetch_unbounded(&self) -> Result<KeySet, JwksError> {
+        self.fetch_document_unbounded()
+            .await
+            .map(|fetched| fetched.keys)
+    }
+
+    /// Fetches the issuer's JWKS as the cache would (discovery, bounds, timeout, validation),
+    /// without caching it: what `make jwks-snapshot` records.
+    pub async fn fetch_document(&self) -> Result<FetchedJwks, JwksError> {
+        tokio::time::timeout(self.settings.timeout, self.fetch_document_unbounded())
+            .await
+            .map_err(|_| JwksError::Timeout(self.settings.timeout))?
+    }
+
+    async fn fetch_document_unbounded(&self) -> Result<FetchedJwks, JwksError> {
         let url = match &self.source {
             KeySource::Remote {
                 jwks_uri: Some(url),
@@ -629,11 +712,26 @@ impl JwksCache {
             _ => self.discover_jwks_uri().await,
         };
         let body = get_bounded(&self.clients, &url, self.settings.max_bytes).await?;
-        let doc: Value = serde_json::from_slice(&body).map_err(|source| JwksError::Json {
+        let document: Value = serde_json::from_slice(&body).map_err(|source| JwksError::Json {
             url: url.to_string(),
             source,
         })?;
-        parse_jwks_value(&doc)
+        let keys = parse_jwks_value(&document)?;
+        Ok(FetchedJwks {
+            url,
+            document,
+            keys,
+        })
+    }
+
+    /// The issuer these keys belong to.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Whether the keys are fetched (not inline, not HMAC only).
+    pub fn is_remote(&self) -> bool {
+        matches!(self.source, KeySource::Remote { .. })
     }
 
     /// `jwks_uri` from `<issuer>/.well-known/openid-configuration`, else `<issuer>/.well-known/jwks.json`.
@@ -664,6 +762,17 @@ impl JwksCache {
     }
 }
 
+/// A JWKS as fetched: where from, the document, and its usable keys.
+#[derive(Debug)]
+pub struct FetchedJwks {
+    /// The URL the JWKS came from.
+    pub url: Url,
+    /// The document as published.
+    pub document: Value,
+    /// Its usable keys.
+    pub keys: KeySet,
+}
+
 /// One fetch attempt in progress; see [`JwksCache::refresh`].
 struct Attempt<'a> {
     cache: &'a JwksCache,
@@ -677,29 +786,29 @@ impl Attempt<'_> {
         state.generation += 1;
         state.history.last_failure = None;
         state.last_good = Some(Arc::clone(set));
-        state.last_good_at = Some(Instant::now());
+        state.last_good_until = Instant::now().checked_add(self.cache.settings.max_stale);
     }
 
     /// Records the failure; returns the last good key set, if any.
     fn failed(mut self) -> Option<Arc<KeySet>> {
         self.settled = true;
-        record_failure(&mut self.cache.state(), self.cache.settings.max_stale)
+        record_failure(&mut self.cache.state())
     }
 }
 
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
         if !self.settled {
-            record_failure(&mut self.cache.state(), self.cache.settings.max_stale);
+            record_failure(&mut self.cache.state());
         }
     }
 }
 
-fn record_failure(state: &mut FetchState, max_stale: Duration) -> Option<Arc<KeySet>> {
+fn record_failure(state: &mut FetchState) -> Option<Arc<KeySet>> {
     let now = Instant::now();
     state.generation += 1;
     state.history.last_failure = Some(now);
-    state.servable(now, max_stale)
+    state.servable(now)
 }
 
 #[cfg(test)]
@@ -716,7 +825,7 @@ impl JwksCache {
         back(&mut state.history.last_attempt);
         back(&mut state.history.last_kid_refetch);
         back(&mut state.history.last_failure);
-        back(&mut state.last_good_at);
+        back(&mut state.last_good_until);
     }
 
     /// Drops the fresh key set, as its TTL would.
@@ -827,9 +936,10 @@ pub async fn get_bounded(
 /// HTTP clients for key fetches: no redirects (a JWKS that moves must be reconfigured, and a
 /// redirect could downgrade to plain http), bounded time.
 ///
-/// The https client loads the system's root certificates (~2 ms and some memory), so it is
-/// built on the first https fetch only: a deployment whose keys are on loopback http (local
-/// runs, tests) never pays for it.
+/// The https client is built on the first https fetch only, so a deployment whose keys are on
+/// loopback http (local runs, tests), or that starts from a JWKS snapshot, builds it off the
+/// cold path or never. Its roots are compiled in unless `SSL_CERT_FILE`/`SSL_CERT_DIR` ask for
+/// the system's (see [`TlsRoots`]).
 #[derive(Debug)]
 pub struct HttpClients {
     settings: JwksSettings,
@@ -856,9 +966,16 @@ impl HttpClients {
         }
         self.tls
             .get_or_init(|| {
-                client_builder(&self.settings)
-                    .build()
-                    .map_err(|e| e.to_string())
+                let builder = client_builder(&self.settings);
+                let builder = match self.settings.tls_roots {
+                    TlsRoots::System => builder,
+                    TlsRoots::CompiledIn => builder.tls_certs_only(
+                        webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                            .iter()
+                            .filter_map(|der| reqwest::Certificate::from_der(der).ok()),
+                    ),
+                };
+                builder.build().map_err(|e| e.to_string())
             })
             .as_ref()
             .map_err(|e| JwksError::Client(e.clone()))

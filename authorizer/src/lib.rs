@@ -22,6 +22,7 @@ pub mod logging;
 pub mod policy;
 pub mod public_key;
 pub mod rules;
+pub mod snapshot;
 pub mod token;
 pub mod verify;
 

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 
 use crate::keys::TestKey;
 use crate::server::ServerHandle;
+use crate::tls::TestCa;
 
 /// Path of the OIDC discovery document.
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
@@ -52,6 +53,8 @@ pub enum Fault {
 #[derive(Debug)]
 struct Inner {
     issuer: String,
+    /// `http` or `https`.
+    scheme: &'static str,
     jwks: Mutex<Value>,
     jwks_fault: Mutex<Fault>,
     discovery_fault: Mutex<Fault>,
@@ -81,11 +84,24 @@ impl JwksServer {
 
     /// Starts serving the public JWKs of `keys`.
     pub fn start_with(keys: &[&TestKey]) -> Self {
+        Self::start_inner(keys, None)
+    }
+
+    /// Starts serving the public JWKs of `keys` over https, with a server certificate for
+    /// `127.0.0.1` signed by `ca`: the issuer is `https://127.0.0.1:PORT/`. A client trusts it
+    /// only with `ca`'s certificate among its roots (`SSL_CERT_FILE` for the authorizer).
+    pub fn start_https(keys: &[&TestKey], ca: &TestCa) -> Self {
+        Self::start_inner(keys, Some(ca))
+    }
+
+    fn start_inner(keys: &[&TestKey], tls: Option<&TestCa>) -> Self {
         let jwks = TestKey::jwks(keys);
         let mut shared = None;
-        let server = ServerHandle::start("jwks", |addr| {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let server = ServerHandle::start_with_tls("jwks", tls, |addr| {
             let inner = Arc::new(Inner {
-                issuer: format!("http://{addr}/"),
+                issuer: format!("{scheme}://{addr}/"),
+                scheme,
                 jwks: Mutex::new(jwks),
                 jwks_fault: Mutex::new(Fault::Ok),
                 discovery_fault: Mutex::new(Fault::Ok),
@@ -116,7 +132,7 @@ impl JwksServer {
 
     /// `http://127.0.0.1:PORT{path}`: any path on this server, e.g. for an injected `jku`.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.server.addr())
+        format!("{}://{}{path}", self.inner.scheme, self.server.addr())
     }
 
     /// Replaces the published keys (rotation). Takes effect for the next request.

@@ -8,13 +8,16 @@
 //! - [`jwks_server`]: a stand-in IdP on `127.0.0.1:0` (discovery + JWKS) with hit counters, key
 //!   rotation and fault modes.
 //! - [`runtime`]: a Lambda Runtime API stand-in that runs a built function binary and invokes it.
+//! - [`tls`]: a test CA, for the IdP stand-in over https.
 
 pub mod forge;
 pub mod jwks_server;
 pub mod keys;
 pub mod runtime;
 mod server;
+pub mod tls;
 
 pub use jwks_server::{Fault, JwksServer};
 pub use keys::{TestKey, claims, now};
 pub use runtime::{InitFailure, InvokeError, RuntimeApi};
+pub use tls::TestCa;

@@ -73,12 +73,21 @@ struct Invocation {
     body: Bytes,
 }
 
+/// A queued invocation whose answer is not in yet.
+struct Pending {
+    id: String,
+    rx: mpsc::Receiver<Outcome>,
+    started: Instant,
+}
+
 struct Inner {
     queue_tx: tokio::sync::mpsc::UnboundedSender<Invocation>,
     queue_rx: tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<Invocation>>,
     waiters: Mutex<HashMap<String, mpsc::Sender<Outcome>>>,
     init_error: Mutex<Option<InvokeError>>,
     next_calls: AtomicUsize,
+    /// `invocation/next` requests parked until an event is queued.
+    waiting: AtomicUsize,
     deadline: Mutex<Duration>,
 }
 
@@ -98,7 +107,7 @@ pub struct RuntimeApi {
     spawned_at: Instant,
     timeout: Duration,
     // Dropped after the child is killed (field order is drop order).
-    _server: ServerHandle,
+    server: ServerHandle,
 }
 
 impl std::fmt::Debug for RuntimeApi {
@@ -127,6 +136,7 @@ impl RuntimeApi {
             waiters: Mutex::new(HashMap::new()),
             init_error: Mutex::new(None),
             next_calls: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
             deadline: Mutex::new(DEFAULT_TIMEOUT),
         });
         let state = Arc::clone(&inner);
@@ -189,7 +199,7 @@ impl RuntimeApi {
             capture_threads: Mutex::new(capture_threads),
             spawned_at,
             timeout: DEFAULT_TIMEOUT,
-            _server: server,
+            server,
         }
     }
 
@@ -215,6 +225,24 @@ impl RuntimeApi {
     /// # Panics
     /// On timeout, if the process exits meanwhile, or if the response is not JSON.
     pub fn invoke_raw(&self, event: &[u8]) -> Result<Value, InvokeError> {
+        let pending = self.submit(event);
+        self.wait(pending)
+    }
+
+    /// Queues every event at once and waits for all the answers (in the order of `events`): with
+    /// several pollers (`AWS_LAMBDA_MAX_CONCURRENCY`), they are in flight at the same time.
+    ///
+    /// # Panics
+    /// As [`RuntimeApi::invoke`], for any of them.
+    pub fn invoke_all(&self, events: &[Value]) -> Vec<Result<Value, InvokeError>> {
+        let pending: Vec<Pending> = events
+            .iter()
+            .map(|event| self.submit(event.to_string().as_bytes()))
+            .collect();
+        pending.into_iter().map(|p| self.wait(p)).collect()
+    }
+
+    fn submit(&self, event: &[u8]) -> Pending {
         let id = random_id(16);
         let (tx, rx) = mpsc::channel();
         lock(&self.inner.waiters).insert(id.clone(), tx);
@@ -225,7 +253,15 @@ impl RuntimeApi {
                 body: Bytes::copy_from_slice(event),
             })
             .expect("runtime API server is running");
-        let started = Instant::now();
+        Pending {
+            id,
+            rx,
+            started: Instant::now(),
+        }
+    }
+
+    fn wait(&self, pending: Pending) -> Result<Value, InvokeError> {
+        let Pending { id, rx, started } = pending;
         loop {
             match rx.recv_timeout(Duration::from_millis(20)) {
                 Ok(Outcome::Response(body)) => {
@@ -342,6 +378,26 @@ impl RuntimeApi {
         self.inner.next_calls.load(Ordering::SeqCst)
     }
 
+    /// How many TCP connections the function opened to this Runtime API so far. A client that
+    /// keeps its connection alive opens one (or two: see the README's performance section).
+    pub fn connections(&self) -> usize {
+        self.server.connections()
+    }
+
+    /// How many `invocation/next` requests are parked right now, waiting for an event: with
+    /// `AWS_LAMBDA_MAX_CONCURRENCY=N`, N once the function is idle.
+    pub fn waiting_pollers(&self) -> usize {
+        self.inner.waiting.load(Ordering::SeqCst)
+    }
+
+    /// CPU time the process has used so far, in nanoseconds: the sum over its live threads of
+    /// the first field of `/proc/<pid>/task/<tid>/schedstat` (time on CPU, user and kernel).
+    /// Threads that already exited are not counted, so take differences over a window in which
+    /// the process starts or ends no thread (a warm series).
+    pub fn cpu_ns(&self) -> Option<u64> {
+        cpu_ns(self.pid)
+    }
+
     /// Peak resident set size in KiB (`VmHWM` from `/proc/<pid>/status`), while the process lives.
     pub fn peak_rss_kib(&self) -> Option<u64> {
         proc_status_kib(self.pid, "VmHWM:")
@@ -374,6 +430,19 @@ fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// See [`RuntimeApi::cpu_ns`]; `pid` may be any process (the bench measures itself too).
+pub fn cpu_ns(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0;
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue; // the thread exited meanwhile
+        };
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
+}
+
 fn capture(
     stream: impl Read + Send + 'static,
     sink: Arc<Mutex<Vec<u8>>>,
@@ -394,9 +463,26 @@ fn epoch_ms() -> u128 {
         .map_or(0, |d| d.as_millis())
 }
 
+struct Parked<'a>(&'a AtomicUsize);
+
+impl<'a> Parked<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count)
+    }
+}
+
+impl Drop for Parked<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 async fn next(State(inner): State<Arc<Inner>>) -> Response {
     inner.next_calls.fetch_add(1, Ordering::SeqCst);
     let invocation = {
+        // Counted down on drop: a poller that hangs up while parked is no longer waiting.
+        let _parked = Parked::new(&inner.waiting);
         let mut queue = inner.queue_rx.lock().await;
         queue.recv().await
     };
@@ -431,14 +517,25 @@ async fn response(
     State(inner): State<Arc<Inner>>,
     UrlPath(id): UrlPath<String>,
     body: Bytes,
-) -> StatusCode {
+) -> Response {
     match lock(&inner.waiters).remove(&id) {
         Some(waiter) => {
             let _ = waiter.send(Outcome::Response(body));
-            StatusCode::ACCEPTED
+            accepted()
         }
-        None => StatusCode::NOT_FOUND,
+        None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// What the real Runtime API answers to a response or an error: 202 with a small JSON body,
+/// which the client must read (or drain) to keep its connection for the next request.
+fn accepted() -> Response {
+    (
+        StatusCode::ACCEPTED,
+        [("content-type", "application/json")],
+        r#"{"status":"OK"}"#,
+    )
+        .into_response()
 }
 
 fn parse_error(headers: &HeaderMap, body: &[u8]) -> InvokeError {
@@ -465,13 +562,13 @@ async fn error(
     UrlPath(id): UrlPath<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> Response {
     match lock(&inner.waiters).remove(&id) {
         Some(waiter) => {
             let _ = waiter.send(Outcome::Error(parse_error(&headers, &body)));
-            StatusCode::ACCEPTED
+            accepted()
         }
-        None => StatusCode::NOT_FOUND,
+        None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
