@@ -169,7 +169,11 @@ fn decisions_are_logged_as_json_lines_without_tokens() {
     harness.remember(garbage);
     let _ = harness.call(Format::RestToken, garbage);
 
-    let logs = harness.function.logs();
+    // One decision line per call.
+    let logs = harness.function.logs_once(
+        |logs| logs.matches("\"decision\":").count() >= 3,
+        std::time::Duration::from_secs(5),
+    );
     let lines: Vec<Value> = logs
         .lines()
         .filter(|l| l.trim_start().starts_with('{'))

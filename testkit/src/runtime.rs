@@ -363,6 +363,20 @@ impl RuntimeApi {
         String::from_utf8_lossy(&lock(&self.logs)).into_owned()
     }
 
+    /// The logs once `ready` holds for them, or once `timeout` has passed, whatever they are
+    /// then: the output is captured on other threads, so a line written while answering can
+    /// reach the capture just after the answer reaches the test.
+    pub fn logs_once(&self, ready: impl Fn(&str) -> bool, timeout: Duration) -> String {
+        let started = Instant::now();
+        loop {
+            let logs = self.logs();
+            if ready(&logs) || started.elapsed() >= timeout {
+                return logs;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.pid

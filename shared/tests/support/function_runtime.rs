@@ -130,17 +130,15 @@ pub fn malformed_events_get_error_answers_and_process_keeps_serving(
 /// Waits (bounded) for `at_least` lines: the stand-in captures the process's output on another
 /// thread, so a line written while answering can reach the capture just after the answer does.
 pub fn request_log_lines(runtime: &RuntimeApi, at_least: usize) -> Vec<Value> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    loop {
-        let lines: Vec<Value> = runtime
-            .logs()
-            .lines()
+    let lines = |logs: &str| -> Vec<Value> {
+        logs.lines()
             .filter_map(|line| serde_json::from_str::<Value>(line).ok())
             .filter(|line| line["fields"].get("route").is_some())
-            .collect();
-        if lines.len() >= at_least || std::time::Instant::now() >= deadline {
-            return lines;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+            .collect()
+    };
+    let logs = runtime.logs_once(
+        |logs| lines(logs).len() >= at_least,
+        std::time::Duration::from_secs(5),
+    );
+    lines(&logs)
 }
