@@ -10,8 +10,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::alg::{Alg, AlgSet};
+use crate::claim_rules::{RouteClaimRules, parse_route_rules};
 use crate::claims::{ClaimMapping, StripNamespaces};
 use crate::config::{ConfigError, HmacKey, IssuerConfig, Secret, parse_issuer};
+use crate::issuer_policy::{IssuerPolicy, PolicyFields};
 use crate::jwks::parse_jwks_value;
 use crate::rules::{PathPattern, PathRules, RouteScope};
 use crate::token::TokenSource;
@@ -24,6 +26,7 @@ pub(crate) struct Document {
     pub(crate) path_rules: PathRules,
     pub(crate) claim_mapping: ClaimMapping,
     pub(crate) route_scopes: Vec<RouteScope>,
+    pub(crate) route_claim_rules: Vec<RouteClaimRules>,
 }
 
 #[derive(Deserialize)]
@@ -41,6 +44,9 @@ struct RawDocument {
     claims: Option<RawClaims>,
     #[serde(default)]
     required_scopes: Option<BTreeMap<String, OneOrMany>>,
+    /// Read as JSON and checked by `claim_rules`, so every error names its place.
+    #[serde(default)]
+    route_claim_rules: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -56,6 +62,22 @@ struct RawIssuer {
     token_use: Option<OneOrMany>,
     #[serde(default)]
     hmac: Option<Vec<RawHmac>>,
+    // Policy and Cognito settings: read as JSON and checked by `issuer_policy` / `cognito`, so
+    // every error (types included) names its place.
+    #[serde(default)]
+    cognito: Option<Value>,
+    #[serde(default)]
+    rfc9068: Option<Value>,
+    #[serde(default)]
+    claim_rules: Option<Value>,
+    #[serde(default)]
+    max_lifetime_seconds: Option<Value>,
+    #[serde(default)]
+    require_iat: Option<Value>,
+    #[serde(default)]
+    principal_claims: Option<Value>,
+    #[serde(default)]
+    usage_identifier_claim: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -144,14 +166,16 @@ pub(crate) fn parse_document(
             let mut issuers: Vec<IssuerConfig> = Vec::with_capacity(list.len());
             for (i, raw) in list.into_iter().enumerate() {
                 let place = format!("issuers[{i}]");
-                let issuer = parse_raw_issuer(&place, raw, var, lookup)?;
-                if issuers.iter().any(|other| other.issuer == issuer.issuer) {
-                    return Err(at(
-                        place,
-                        format!("repeats issuer {:?}: list each issuer once", issuer.issuer),
-                    ));
+                // A Cognito pool may stand for several issuers (its forms and regions).
+                for issuer in parse_raw_issuer(&place, raw, var, lookup)? {
+                    if issuers.iter().any(|other| other.issuer == issuer.issuer) {
+                        return Err(at(
+                            place,
+                            format!("repeats issuer {:?}: list each issuer once", issuer.issuer),
+                        ));
+                    }
+                    issuers.push(issuer);
                 }
-                issuers.push(issuer);
             }
             Some(issuers)
         }
@@ -246,12 +270,18 @@ pub(crate) fn parse_document(
         route_scopes.push(RouteScope::parse(&route, scopes).map_err(|m| at(place, m))?);
     }
 
+    let route_claim_rules = match &raw.route_claim_rules {
+        None => Vec::new(),
+        Some(value) => parse_route_rules(&format!("{var} route_claim_rules"), value)?,
+    };
+
     Ok(Document {
         issuers,
         token_sources,
         path_rules,
         claim_mapping,
         route_scopes,
+        route_claim_rules,
     })
 }
 
@@ -260,7 +290,7 @@ fn parse_raw_issuer(
     raw: RawIssuer,
     var: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<IssuerConfig, ConfigError> {
+) -> Result<Vec<IssuerConfig>, ConfigError> {
     let name = |field: &str| format!("{var} {place}.{field}");
     let audience = raw.audience.into_list().join(",");
     let issuer_var = name("issuer");
@@ -279,7 +309,8 @@ fn parse_raw_issuer(
     if token_use.is_some() && issuer.cognito.is_none() {
         return Err(ConfigError::new(
             token_use_var,
-            "only applies to Cognito issuers (https://cognito-idp.<region>.amazonaws.com/<pool id>): remove it",
+            "only applies to Cognito issuers (https://cognito-idp.<region>.amazonaws.com/<pool id> or \
+             https://issuer-cognito-idp.<region>.amazonaws.com/<pool id>): remove it",
         ));
     }
     if let Some(jwks) = raw.jwks {
@@ -333,7 +364,18 @@ fn parse_raw_issuer(
             secret: Secret::new(secret.into_bytes()),
         });
     }
-    Ok(issuer)
+    issuer.policy = IssuerPolicy::parse(
+        &format!("{var} {place}"),
+        PolicyFields {
+            rfc9068: raw.rfc9068,
+            claim_rules: raw.claim_rules,
+            max_lifetime_seconds: raw.max_lifetime_seconds,
+            require_iat: raw.require_iat,
+            principal_claims: raw.principal_claims,
+            usage_identifier_claim: raw.usage_identifier_claim,
+        },
+    )?;
+    crate::cognito::expand(&name("cognito"), issuer, raw.cognito.as_ref())
 }
 
 fn parse_token_source(raw: RawTokenSource) -> Result<TokenSource, String> {

@@ -7,6 +7,7 @@ use serde_json::Value;
 use tracing::{error, info, warn};
 
 use crate::alg::AlgSet;
+use crate::claim_rules::{self, RouteClaimRules};
 use crate::claims::ClaimMapping;
 use crate::config::{Config, ConfigError, IssuerConfig, ResponseStyle};
 use crate::error::Reason;
@@ -32,6 +33,7 @@ pub struct Authorizer {
     token_sources: Vec<TokenSource>,
     path_rules: PathRules,
     route_scopes: Vec<RouteScope>,
+    route_claim_rules: Vec<RouteClaimRules>,
     claim_mapping: ClaimMapping,
     /// Whether decisions need the request's route (path rules or required scopes).
     needs_route: bool,
@@ -71,6 +73,7 @@ impl Authorizer {
             token_sources: config.token_sources,
             path_rules: config.path_rules,
             route_scopes: config.route_scopes,
+            route_claim_rules: config.route_claim_rules,
             claim_mapping: config.claim_mapping,
             needs_route,
         })
@@ -117,6 +120,7 @@ impl Authorizer {
         };
         let kid = facts.kid.as_deref().map(loggable);
         let alg = facts.alg.as_deref().map(loggable);
+        let claim = facts.claim.as_deref();
         let caller = match verified {
             Ok(caller) => caller,
             Err(reason) if public => {
@@ -141,7 +145,7 @@ impl Authorizer {
             }
             Err(reason) => {
                 let answer = policy::answer_denial(Some(kind), self.style, arn, reason);
-                log_denial(kind, reason, kid, alg, started);
+                log_denial(kind, reason, claim, kid, alg, started);
                 return answer;
             }
         };
@@ -154,9 +158,12 @@ impl Authorizer {
             .any(|rule| !rule.granted_by(&caller.claims));
         let denied_here = lacks_some
             && !rules::has_required_scopes(&self.route_scopes, route.as_ref(), &caller.claims);
+        // Route claim rules follow the same grant rule as required scopes.
+        let route_claims =
+            claim_rules::judge_route(&self.route_claim_rules, route.as_ref(), &caller.claims);
         let context = self.claim_mapping.context(caller.claims);
         if denied_here {
-            let answer = policy::forbid(kind, self.style, arn, &caller.sub, context);
+            let answer = policy::forbid(kind, self.style, arn, &caller.principal, context);
             info!(
                 decision = "deny",
                 reason = Reason::InsufficientScope.as_str(),
@@ -169,12 +176,30 @@ impl Authorizer {
             );
             return answer;
         }
-        let grant = if lacks_some {
+        if let Some(rule) = route_claims.refused_here {
+            let answer = policy::forbid(kind, self.style, arn, &caller.principal, context);
+            info!(
+                decision = "deny",
+                reason = Reason::ClaimRuleFailed.as_str(),
+                claim = rule.claim.as_str(),
+                event = kind.as_str(),
+                sub = %caller.sub,
+                kid,
+                alg,
+                elapsed_us = elapsed_us(started),
+                "denied"
+            );
+            return answer;
+        }
+        let grant = if lacks_some || route_claims.refused_somewhere {
             Grant::Route
         } else {
             Grant::Stage
         };
-        let answer = policy::allow(kind, self.style, arn, &caller.sub, context, grant);
+        let answer =
+            policy::allow(kind, self.style, arn, &caller.principal, context, grant).map(|answer| {
+                policy::with_usage_identifier(answer, kind, caller.usage_identifier.as_deref())
+            });
         match &answer {
             Ok(_) => info!(
                 decision = "allow",
@@ -233,6 +258,7 @@ fn hmac_keys(issuer: &IssuerConfig) -> KeySet {
 fn log_denial(
     kind: EventKind,
     reason: Reason,
+    claim: Option<&str>,
     kid: Option<&str>,
     alg: Option<&str>,
     started: Instant,
@@ -244,6 +270,7 @@ fn log_denial(
         warn!(
             decision = "deny",
             reason = reason_code,
+            claim,
             event = kind.as_str(),
             kid,
             alg,
@@ -254,6 +281,7 @@ fn log_denial(
         info!(
             decision = "deny",
             reason = reason_code,
+            claim,
             event = kind.as_str(),
             kid,
             alg,

@@ -115,6 +115,19 @@ pub fn allow(
     Ok(policy(sub, "Allow", &resource, context))
 }
 
+/// `answer` (an allow) with `usageIdentifierKey` set to `key`, for REST API events only: a REST
+/// API with `apiKeySource: AUTHORIZER` meters its usage plans by it; HTTP APIs have no usage
+/// plans, and their answers stay as they are. Without a key, nothing is added (API Gateway
+/// then refuses a method that requires an API key with 403).
+pub fn with_usage_identifier(mut answer: Value, kind: EventKind, key: Option<&str>) -> Value {
+    if let (EventKind::RestToken | EventKind::RestRequest, Some(key), Some(fields)) =
+        (kind, key, answer.as_object_mut())
+    {
+        fields.insert("usageIdentifierKey".into(), Value::String(key.to_owned()));
+    }
+    answer
+}
+
 /// The explicit deny for a valid token that may not use this route (403): it names only
 /// this route, so it cannot block the caller's other routes.
 pub fn forbid(
