@@ -61,7 +61,7 @@ pub fn stage_base(arn: &str) -> Option<String> {
 /// The authorizer context with the default claim mapping (every claim, flattened); see
 /// [`crate::claims::ClaimMapping`].
 pub fn context_from_claims(claims: Map<String, Value>) -> Map<String, Value> {
-    crate::claims::ClaimMapping::default().context(claims)
+    crate::claims::ClaimMapping::default().context(claims).map
 }
 
 /// How much of the API an allow covers.
