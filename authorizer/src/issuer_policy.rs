@@ -530,6 +530,52 @@ mod tests {
     }
 
     #[test]
+    fn readme_example_document_parses_into_these_rules() {
+        let document = json!({
+          "issuers": [
+            {"issuer": "https://example.eu.auth0.com/", "audience": "https://shows.example.com",
+             "rfc9068": {"require_claims": true},
+             "max_lifetime_seconds": 86400, "require_iat": true,
+             "claim_rules": [{"claim": "email_verified", "equals": true},
+                             {"claim": "amr", "contains": "mfa"},
+                             {"claim": "https://example.com/plan", "one_of": ["gold", "silver"]}],
+             "principal_claims": ["email", "sub"],
+             "usage_identifier_claim": "https://example.com/api_key"},
+            {"issuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123", "audience": "app-client-id",
+             "cognito": {"regions": ["us-east-1"], "issuer_forms": ["original", "updated"]}}
+          ],
+          "route_claim_rules": {"DELETE /shows/*": [{"claim": "cognito:groups", "contains": "admin"}]}
+        })
+        .to_string();
+        let env = |k: &str| match k {
+            "AUTHORIZER_CONFIG" => Some(document.clone()),
+            "AUTHORIZER_CACHE_TTL_SECONDS" => Some("0".to_owned()),
+            _ => None,
+        };
+        let config = crate::Config::from_lookup(env).unwrap();
+        let auth0 = &config.issuers[0].policy;
+        assert_eq!(
+            auth0.access_token,
+            Some(AccessTokenProfile {
+                require_claims: true
+            })
+        );
+        assert_eq!(
+            (auth0.max_lifetime_secs, auth0.require_iat),
+            (Some(86400), true)
+        );
+        assert_eq!(auth0.claim_rules.len(), 3);
+        assert_eq!(auth0.principal_claims, vec!["email", "sub"]);
+        let pool: Vec<&str> = config.issuers[1..]
+            .iter()
+            .map(|i| i.issuer.as_str())
+            .collect();
+        assert_eq!(pool.len(), 4, "{pool:?}");
+        assert_eq!(config.route_claim_rules.len(), 1);
+        assert!(config.decisions_depend_on_route());
+    }
+
+    #[test]
     fn policy_fields_are_type_checked_naming_their_place() {
         let err = |v: Value| policy(v).unwrap_err().var;
         assert_eq!(err(json!({"rfc9068": true})), "issuers[0].rfc9068");
