@@ -26,7 +26,7 @@ pub enum ClaimTest {
     /// The claim is one of these strings, numbers or booleans.
     OneOf(Vec<Value>),
     /// The claim is an array with this string among its items, or a string with this word
-    /// among its space-separated words.
+    /// among its space-separated (`' '`) words.
     Contains(String),
 }
 
@@ -41,7 +41,9 @@ impl ClaimRule {
             ClaimTest::OneOf(options) => options.iter().any(|o| same_scalar(value, o)),
             ClaimTest::Contains(needle) => match value {
                 Value::Array(items) => items.iter().any(|i| i.as_str() == Some(needle.as_str())),
-                Value::String(words) => words.split_whitespace().any(|w| w == needle),
+                // Separated by spaces (%x20) as OAuth `scope` is (RFC 6749 §3.3); a tab or another
+                // Unicode space does not separate, so it cannot smuggle a word in.
+                Value::String(words) => words.split(' ').any(|w| w == needle),
                 _ => false,
             },
         }
@@ -389,6 +391,8 @@ mod tests {
             json!(1),
             json!("pwdmfa"),
             json!([["mfa"]]),
+            json!("pwd\tmfa"),
+            json!("pwd\u{a0}mfa"),
         ] {
             assert!(!r.holds(&claims(json!({"amr": v}))), "{v}");
         }

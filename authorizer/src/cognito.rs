@@ -419,6 +419,26 @@ mod tests {
     }
 
     #[test]
+    fn updated_form_alone_is_a_cognito_issuer_with_cognito_rules() {
+        let updated = issuer("https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC");
+        assert_eq!(
+            updated.cognito.map(|c| c.token_use),
+            Some(vec![crate::config::TokenUse::Access])
+        );
+        // ... and from it, the original form is one more accepted issuer.
+        assert_eq!(
+            accepted(
+                "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC",
+                json!({"issuer_forms": ["original"]})
+            ),
+            vec![
+                "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC".to_owned(),
+                POOL.to_owned()
+            ]
+        );
+    }
+
+    #[test]
     fn expand_gives_each_form_its_own_jwks_uri() {
         let settings = json!({"issuer_forms": ["updated"], "jwks_uris": {
             "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC": "http://127.0.0.1:9/updated"
