@@ -11,9 +11,9 @@ use std::fmt;
 /// written to the decision log; dashboards and alarms may match on them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Reason {
-    /// No token where one was expected (header absent or empty).
+    /// No credential in any token source (absent, not empty: an empty one is malformed).
     MissingToken,
-    /// Not a compact JWS: wrong scheme, several tokens, bad base64/JSON, a missing claim.
+    /// Not a compact JWS: empty, wrong scheme, several tokens, bad base64/JSON, a missing claim.
     MalformedToken,
     /// The token is larger than we agree to parse.
     TokenTooLarge,
