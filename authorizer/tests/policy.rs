@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use common::{
     AUDIENCE, Decision, Format, Harness, assert_allowed, assert_allowed_event, assert_denied,
-    binary, decide, event_arn, policy_allows,
+    assert_init_fails_naming, decide, event_arn, policy_allows,
 };
 use serde_json::{Value, json};
-use testkit::{InvokeError, JwksServer, RuntimeApi, TestKey};
+use testkit::{InvokeError, JwksServer, TestKey};
 
 /// Every format, with the answer style its process needs.
 const ALL: [Format; 5] = [
@@ -620,16 +620,5 @@ fn policy_misconfigurations_stop_the_cold_start_naming_their_place() {
             ("AUTHORIZER_CACHE_TTL_SECONDS", "0"),
         ],
         "route_claim_rules[\"DELETE /x\"][0].contains",
-    );
-}
-
-fn assert_init_fails_naming(env: &[(&str, &str)], needle: &str) {
-    let function = RuntimeApi::start(binary(), env);
-    let Some(failure) = function.init_error() else {
-        panic!("init succeeded with a bad configuration: {env:?}");
-    };
-    assert!(
-        failure.mentions(needle),
-        "init failure does not name {needle}: {failure:?}"
     );
 }
