@@ -208,7 +208,7 @@ impl Authorizer {
         };
         let answer =
             policy::allow(kind, self.style, arn, &caller.principal, context, grant).map(|answer| {
-                policy::with_usage_identifier(answer, kind, caller.usage_identifier.as_deref())
+                policy::with_usage_identifier(answer, kind, arn, caller.usage_identifier.as_deref())
             });
         match &answer {
             Ok(_) => info!(

@@ -456,6 +456,26 @@ fn usage_identifier_key_only_in_rest_answers() {
                 "{format:?}: {answer}"
             ),
         }
+        if format == Format::RestRequest {
+            // A WebSocket `$connect` authorizer gets a REST-shaped REQUEST event; WebSocket APIs
+            // have no usage plans, so no key.
+            let mut event: Value = serde_json::from_str(include_str!(
+                "fixtures/apigw-v2-custom-authorizer-websocket-request.json"
+            ))
+            .expect("fixture");
+            let token = harness.token(&key, &claims);
+            event["headers"]["Authorization"] = json!(format!("Bearer {token}"));
+            event["multiValueHeaders"]["Authorization"] = json!([format!("Bearer {token}")]);
+            let answer = harness.function.invoke(event).expect("allowed");
+            assert_eq!(
+                answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
+                "{answer}"
+            );
+            assert!(
+                answer.get("usageIdentifierKey").is_none(),
+                "websocket: {answer}"
+            );
+        }
         // Without the claim the caller is still allowed, with no key (API Gateway then refuses
         // methods that require one).
         claims.as_object_mut().expect("object").remove(CLAIM);
