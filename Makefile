@@ -238,6 +238,21 @@ endif
 invoke-all: ## invoke every function with every sample event (under make watch)
 	@for e in events/*.json; do n=$$(basename $$e .json); $(MAKE) invoke-$$n || true; echo; done
 
+# make fuzz: every fuzz target under libFuzzer for FUZZ_SECONDS each (fuzz/README.md). cargo-fuzz
+# needs nightly -Z flags: on a stable toolchain RUSTC_BOOTSTRAP=1 lets it use them.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= token event path_rules config_document
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target with libFuzzer for FUZZ_SECONDS (default 60); needs cargo install cargo-fuzz
+	$(call need,cargo-fuzz,cargo install cargo-fuzz)
+	@for t in $(FUZZ_TARGETS); do \
+		printf '\033[1m==> %s\033[0m\n' "cargo fuzz run $$t for $(FUZZ_SECONDS) s"; \
+		mkdir -p fuzz/libfuzzer/corpus/$$t && cp -n fuzz/corpus/$$t/* fuzz/libfuzzer/corpus/$$t/ 2>/dev/null || true; \
+		RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz/libfuzzer $$t fuzz/libfuzzer/corpus/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 || exit 1; \
+	done
+
 .PHONY: bench
 bench: ## the benchmarks behind the README's performance figures (release build)
 	$(call say,cargo build --release -p testkit --bins && cargo bench -p authorizer)

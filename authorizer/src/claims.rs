@@ -35,10 +35,27 @@ const RESERVED_NAMES: &[&str] = &[
     "cognito:groups",
 ];
 
+/// Context keys a claim never fills, whatever the mapping (see [`shared::context::RESERVED_KEYS`]):
+/// a token claim that would land on one is dropped and counted in the decision log line; a
+/// configuration that maps a claim onto one is refused.
+pub use shared::context::RESERVED_KEYS as RESERVED_CONTEXT_KEYS;
+
+/// The context key that says "no caller": set only on the anonymous allow of a public path.
+pub use shared::context::ANONYMOUS_KEY;
+
+/// Claims always passed on under their own name, even with `include`: the route handlers of this
+/// repository identify the caller by `sub` and authorize by `scope`/`scp`/`permissions`.
+pub const ALWAYS_PASSED: &[&str] = &["sub", "scope", "scp", "permissions"];
+
+/// Whether `name` is a context key no claim may fill (see [`RESERVED_CONTEXT_KEYS`]).
+pub fn is_reserved_context_key(name: &str) -> bool {
+    shared::context::is_reserved(name)
+}
+
 impl StripNamespaces {
     fn apply<'a>(&self, name: &'a str) -> &'a str {
         let stripped = self.strip(name);
-        if RESERVED_NAMES.contains(&stripped) {
+        if RESERVED_NAMES.contains(&stripped) || is_reserved_context_key(stripped) {
             name
         } else {
             stripped
@@ -65,11 +82,20 @@ impl StripNamespaces {
     }
 }
 
+/// The authorizer context built from a token's claims.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Context {
+    /// Context keys and values, ready for the answer.
+    pub map: Map<String, Value>,
+    /// How many claims were dropped because they would have filled a reserved key.
+    pub dropped_reserved: usize,
+}
+
 /// The claim-to-context mapping. The default passes every claim through unchanged.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClaimMapping {
-    /// When set, only these claims (`claim name`, `context name`) are passed on; `sub` is
-    /// always passed on (as `sub`) because the routes identify the caller with it.
+    /// When set, only these claims (`claim name`, `context name`) are passed on, plus
+    /// [`ALWAYS_PASSED`] under their own names, which the routes need.
     pub include: Option<Vec<(String, String)>>,
     /// Namespace stripping applied to names not renamed by `include`.
     pub strip_namespaces: StripNamespaces,
@@ -83,13 +109,14 @@ impl ClaimMapping {
     /// booleans as values, so arrays and objects travel as JSON strings; `null`s are left out.
     ///
     /// Takes the claims by value: values move into the context instead of being copied.
-    pub fn context(&self, claims: Map<String, Value>) -> Map<String, Value> {
+    pub fn context(&self, claims: Map<String, Value>) -> Context {
         let mut context = Map::new();
+        let mut dropped_reserved = 0;
         for (name, value) in claims {
             let target = match &self.include {
                 Some(include) => match include.iter().find(|(claim, _)| *claim == name) {
                     Some((_, target)) => target.clone(),
-                    None if name == "sub" => name.clone(),
+                    None if ALWAYS_PASSED.contains(&name.as_str()) => name.clone(),
                     None => continue,
                 },
                 None => match self.strip_namespaces.apply(&name) {
@@ -105,12 +132,19 @@ impl ClaimMapping {
                 Value::String(_) | Value::Number(_) | Value::Bool(_) => value,
                 Value::Array(_) | Value::Object(_) => Value::String(value.to_string()),
             };
+            if is_reserved_context_key(&target) {
+                dropped_reserved += 1;
+                continue;
+            }
             // A claim under its own name wins over one that was renamed onto it.
             if target == name || !context.contains_key(&target) {
                 context.insert(target, value);
             }
         }
-        context
+        Context {
+            map: context,
+            dropped_reserved,
+        }
     }
 }
 
@@ -132,7 +166,7 @@ mod tests {
 
     #[test]
     fn default_mapping_passes_claims_through_flattened() {
-        let context = ClaimMapping::default().context(claims());
+        let context = ClaimMapping::default().context(claims()).map;
         assert_eq!(context["sub"], "u1");
         assert_eq!(context["scope"], "read:shows write:shows");
         assert_eq!(context["n"], 3);
@@ -151,9 +185,9 @@ mod tests {
             ]),
             ..ClaimMapping::default()
         };
-        let context = mapping.context(claims());
+        let context = mapping.context(claims()).map;
         let keys: Vec<&str> = context.keys().map(String::as_str).collect();
-        assert_eq!(keys, vec!["mail", "roles", "sub"]);
+        assert_eq!(keys, vec!["mail", "roles", "scope", "sub"]);
         assert_eq!(context["roles"], r#"["a","b"]"#);
     }
 
@@ -163,7 +197,7 @@ mod tests {
             strip_namespaces: StripNamespaces::UrlLike,
             ..ClaimMapping::default()
         };
-        let context = mapping.context(claims());
+        let context = mapping.context(claims()).map;
         assert_eq!(context["roles"], r#"["a","b"]"#);
         assert!(!context.contains_key("https://example.com/roles"));
     }
@@ -179,7 +213,7 @@ mod tests {
             "https://example.com/email".into(),
             json!("other@example.com"),
         );
-        let context = mapping.context(c);
+        let context = mapping.context(c).map;
         assert_eq!(context["roles"], r#"["a","b"]"#);
         assert_eq!(context["email"], "u@example.com");
     }
@@ -191,7 +225,7 @@ mod tests {
             ..ClaimMapping::default()
         };
         assert_eq!(
-            mapping.context(claims())["scope"],
+            mapping.context(claims()).map["scope"],
             r#"["read:shows","write:shows"]"#
         );
     }
@@ -217,7 +251,7 @@ mod tests {
                 strip_namespaces: strip.clone(),
                 ..ClaimMapping::default()
             };
-            let context = mapping.context(claims.clone());
+            let context = mapping.context(claims.clone()).map;
             assert!(!context.contains_key("scope"), "{strip:?}: {context:?}");
             assert!(!context.contains_key("permissions"), "{strip:?}");
             assert!(!context.contains_key("scp"), "{strip:?}");
@@ -226,5 +260,64 @@ mod tests {
             // Ordinary namespaced claims are still stripped.
             assert_eq!(context["roles"], r#"["a"]"#, "{strip:?}");
         }
+    }
+
+    #[test]
+    fn include_always_passes_the_claims_handlers_need() {
+        let mapping = ClaimMapping {
+            include: Some(vec![("email".into(), "email".into())]),
+            ..ClaimMapping::default()
+        };
+        let claims = json!({"sub": "u", "scope": "a", "scp": ["b"], "permissions": ["read:shows"],
+                            "email": "e", "other": 1});
+        let context = mapping.context(claims.as_object().unwrap().clone()).map;
+        let keys: Vec<&str> = context.keys().map(String::as_str).collect();
+        assert_eq!(keys, vec!["email", "permissions", "scope", "scp", "sub"]);
+        assert_eq!(context["permissions"], r#"["read:shows"]"#);
+    }
+
+    #[test]
+    fn reserved_context_keys_are_never_filled_by_claims() {
+        let claims = json!({
+            "sub": "u1", "principalId": "root", "integrationLatency": 0, "claims": "{}",
+            "jwt": "x", "lambda": "y", "anonymous": true, "error": "e", "latency": 1,
+            "integrationStatus": 200, "https://ns/principalId": "root", "ns:anonymous": "true",
+        })
+        .as_object()
+        .unwrap()
+        .clone();
+        for (label, mapping) in [
+            ("default", ClaimMapping::default()),
+            (
+                "url-like",
+                ClaimMapping {
+                    strip_namespaces: StripNamespaces::UrlLike,
+                    ..ClaimMapping::default()
+                },
+            ),
+            (
+                "prefixes",
+                ClaimMapping {
+                    strip_namespaces: StripNamespaces::Prefixes(vec!["ns:".into()]),
+                    ..ClaimMapping::default()
+                },
+            ),
+        ] {
+            let context = mapping.context(claims.clone());
+            for key in RESERVED_CONTEXT_KEYS {
+                assert!(!context.map.contains_key(*key), "{label}: {key}");
+            }
+            assert_eq!(context.dropped_reserved, 9, "{label}: {:?}", context.map);
+            assert_eq!(context.map["sub"], "u1");
+        }
+        // Stripping keeps the namespaced name rather than producing a reserved key.
+        let mapping = ClaimMapping {
+            strip_namespaces: StripNamespaces::UrlLike,
+            ..ClaimMapping::default()
+        };
+        assert_eq!(
+            mapping.context(claims).map["https://ns/principalId"],
+            "root"
+        );
     }
 }

@@ -12,8 +12,11 @@ use serde_json::Value;
 use url::{Host, Url};
 
 use crate::alg::Alg;
+use crate::claim_rules::RouteClaimRules;
 use crate::claims::ClaimMapping;
+use crate::cognito::CognitoIssuer;
 use crate::config_file::parse_document;
+use crate::issuer_policy::IssuerPolicy;
 use crate::rules::{PathRules, RouteScope};
 use crate::token::TokenSource;
 
@@ -60,6 +63,8 @@ pub struct Config {
     pub claim_mapping: ClaimMapping,
     /// Scopes required per route. Default: none.
     pub route_scopes: Vec<RouteScope>,
+    /// Claim rules per route (`route_claim_rules`). Default: none.
+    pub route_claim_rules: Vec<RouteClaimRules>,
     /// `AUTHORIZER_CACHE_TTL_SECONDS`: how long API Gateway caches this authorizer's answers
     /// (the API's `ReauthorizeEvery` / `authorizerResultTtlInSeconds`). `None` (unset) means
     /// unknown, and is treated as "cached". Route rules require `Some(0)`.
@@ -71,10 +76,12 @@ pub struct Config {
 }
 
 impl Config {
-    /// Whether decisions need the requested route (path rules or required scopes), read from
-    /// the method/route ARN.
+    /// Whether decisions need the requested route (path rules, required scopes or route claim
+    /// rules), read from the method/route ARN.
     pub fn decisions_depend_on_route(&self) -> bool {
-        self.path_rules != PathRules::ProtectAll || !self.route_scopes.is_empty()
+        self.path_rules != PathRules::ProtectAll
+            || !self.route_scopes.is_empty()
+            || !self.route_claim_rules.is_empty()
     }
 }
 
@@ -96,6 +103,9 @@ pub struct IssuerConfig {
     /// the JWKS keys: an HMAC token is only ever checked against these, and a JWKS never
     /// provides an HMAC key. An issuer with secrets and no `jwks_uri`/`jwks` fetches no keys.
     pub hmac_keys: Vec<HmacKey>,
+    /// What its tokens must be beyond the standard checks, and what the answer takes from them
+    /// (RFC 9068 profile, lifetime, claim rules, `principalId`, usage-plan key). Default: nothing.
+    pub policy: IssuerPolicy,
 }
 
 /// A shared secret for HMAC-signed tokens.
@@ -354,6 +364,7 @@ impl Config {
             path_rules: document.path_rules,
             claim_mapping: document.claim_mapping,
             route_scopes: document.route_scopes,
+            route_claim_rules: document.route_claim_rules,
             api_cache_ttl,
             jwks_snapshot: get("JWKS_SNAPSHOT_FILE").map(PathBuf::from),
         };
@@ -382,7 +393,7 @@ fn check_route_rules_uncached(config: &Config) -> Result<(), ConfigError> {
     Err(ConfigError::new(
         "AUTHORIZER_CACHE_TTL_SECONDS",
         format!(
-            "{seen}, but public_paths, protected_paths or required_scopes make answers depend on \
+            "{seen}, but public_paths, protected_paths, required_scopes or route_claim_rules make answers depend on \
              the route, and API Gateway would replay a cached answer on the caller's other routes. \
              Turn the authorizer cache off (SAM parameter AuthorizerCacheTtlSeconds=0, i.e. \
              ReauthorizeEvery / authorizerResultTtlInSeconds 0) and set \
@@ -456,6 +467,7 @@ pub(crate) fn parse_issuer(
         cognito,
         jwks_inline: None,
         hmac_keys: Vec::new(),
+        policy: IssuerPolicy::default(),
     })
 }
 
@@ -585,25 +597,11 @@ fn is_loopback(host: &Host<&str>) -> bool {
     }
 }
 
-/// `https://cognito-idp.<region>.amazonaws.com/<user pool id>`, or `.amazonaws.com.cn` in the
-/// China partition.
+/// `https://cognito-idp.<region>.amazonaws.com/<user pool id>` or
+/// `https://issuer-cognito-idp.<region>.amazonaws.com/<user pool id>`, or `.amazonaws.com.cn` in
+/// the China partition (see [`crate::cognito`]).
 pub(crate) fn is_cognito_issuer(url: &Url) -> bool {
-    let Some(Host::Domain(host)) = url.host() else {
-        return false;
-    };
-    let Some(region) = host.strip_prefix("cognito-idp.").and_then(|rest| {
-        rest.strip_suffix(".amazonaws.com")
-            .or_else(|| rest.strip_suffix(".amazonaws.com.cn"))
-    }) else {
-        return false;
-    };
-    let pool = url.path().trim_start_matches('/');
-    !region.is_empty()
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !pool.is_empty()
-        && !pool.contains('/')
+    CognitoIssuer::parse(url).is_some()
 }
 
 #[cfg(test)]

@@ -11,9 +11,9 @@ use std::fmt;
 /// written to the decision log; dashboards and alarms may match on them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Reason {
-    /// No token where one was expected (header absent or empty).
+    /// No credential in any token source (absent, not empty: an empty one is malformed).
     MissingToken,
-    /// Not a compact JWS: wrong scheme, several tokens, bad base64/JSON, a missing claim.
+    /// Not a compact JWS: empty, wrong scheme, several tokens, bad base64/JSON, a missing claim.
     MalformedToken,
     /// The token is larger than we agree to parse.
     TokenTooLarge,
@@ -41,6 +41,15 @@ pub enum Reason {
     MalformedEvent,
     /// The token is valid but lacks a scope the route requires.
     InsufficientScope,
+    /// The header `typ` is not `at+jwt` (RFC 9068) where the issuer requires access tokens.
+    WrongTokenType,
+    /// A claim the issuer's rules require (`iat`, or an RFC 9068 profile claim) is absent or
+    /// of the wrong type.
+    MissingClaim,
+    /// `exp` lies further after `iat` (or after now) than the issuer's maximum token lifetime.
+    LifetimeTooLong,
+    /// A claim rule of the issuer or of the route does not hold for the token.
+    ClaimRuleFailed,
 }
 
 impl Reason {
@@ -62,6 +71,10 @@ impl Reason {
             Self::JwksUnavailable => "jwks_unavailable",
             Self::MalformedEvent => "malformed_event",
             Self::InsufficientScope => "insufficient_scope",
+            Self::WrongTokenType => "wrong_token_type",
+            Self::MissingClaim => "missing_claim",
+            Self::LifetimeTooLong => "lifetime_too_long",
+            Self::ClaimRuleFailed => "claim_rule_failed",
         }
     }
 }

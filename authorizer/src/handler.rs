@@ -1,5 +1,6 @@
 //! The authorizer: event in, answer out, one log line per decision.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -7,7 +8,8 @@ use serde_json::Value;
 use tracing::{error, info, warn};
 
 use crate::alg::AlgSet;
-use crate::claims::ClaimMapping;
+use crate::claim_rules::{self, RouteClaimRules};
+use crate::claims::{ANONYMOUS_KEY, ClaimMapping, Context};
 use crate::config::{Config, ConfigError, IssuerConfig, ResponseStyle};
 use crate::error::Reason;
 use crate::jwks::{self, JwksCache, KeyMaterial, KeySet, KeySource, VerifyKey, parse_jwks_value};
@@ -33,6 +35,7 @@ pub struct Authorizer {
     token_sources: Vec<TokenSource>,
     path_rules: PathRules,
     route_scopes: Vec<RouteScope>,
+    route_claim_rules: Vec<RouteClaimRules>,
     claim_mapping: ClaimMapping,
     /// Whether decisions need the request's route (path rules or required scopes).
     needs_route: bool,
@@ -83,6 +86,7 @@ impl Authorizer {
             token_sources: config.token_sources,
             path_rules: config.path_rules,
             route_scopes: config.route_scopes,
+            route_claim_rules: config.route_claim_rules,
             claim_mapping: config.claim_mapping,
             needs_route,
             snapshot: Mutex::new(snapshot),
@@ -207,22 +211,19 @@ impl Authorizer {
         };
         let kid = facts.kid.as_deref().map(loggable);
         let alg = facts.alg.as_deref().map(loggable);
+        let claim = facts.claim.as_deref();
         let caller = match verified {
             Ok(caller) => caller,
-            Err(reason) if public => {
-                // A public path lets the request through; without a valid token it carries no claims.
-                let answer = policy::allow(
-                    kind,
-                    self.style,
-                    arn,
-                    ANONYMOUS,
-                    serde_json::Map::new(),
-                    Grant::Route,
-                );
+            Err(Reason::MissingToken) if public => {
+                // No token at all on a public path: let it through as nobody. The context says so
+                // explicitly and carries no claims (see `shared::context`).
+                let mut context = serde_json::Map::new();
+                context.insert(ANONYMOUS_KEY.to_owned(), Value::Bool(true));
+                let answer = policy::allow(kind, self.style, arn, ANONYMOUS, context, Grant::Route);
                 info!(
                     decision = "allow",
                     reason = "public_path",
-                    token_reason = reason.as_str(),
+                    token_reason = Reason::MissingToken.as_str(),
                     event = kind.as_str(),
                     elapsed_us = elapsed_us(started),
                     "public path"
@@ -230,23 +231,37 @@ impl Authorizer {
                 return answer;
             }
             Err(reason) => {
+                // A token that was presented but is not valid is refused even on a public path
+                // (RFC 6750 §3.1 `invalid_token`): the caller claims an identity we cannot
+                // vouch for, and the handler must never mistake them for anyone.
                 let answer = policy::answer_denial(Some(kind), self.style, arn, reason);
-                log_denial(kind, reason, kid, alg, started);
+                log_denial(kind, reason, claim, public, kid, alg, started);
                 return answer;
             }
         };
         // A token that satisfies every required-scope rule is allowed on the whole stage; one
         // that lacks a scope is allowed on the requested route only (when that route does not
         // need the scope), so a cached allow can never cover a route it may not use.
+        let granted = if self.route_scopes.is_empty() {
+            BTreeSet::new()
+        } else {
+            rules::granted_scopes(&caller.claims)
+        };
         let lacks_some = self
             .route_scopes
             .iter()
-            .any(|rule| !rule.granted_by(&caller.claims));
-        let denied_here = lacks_some
-            && !rules::has_required_scopes(&self.route_scopes, route.as_ref(), &caller.claims);
-        let context = self.claim_mapping.context(caller.claims);
+            .any(|rule| !rule.granted_by(&granted));
+        let denied_here =
+            lacks_some && !rules::has_required_scopes(&self.route_scopes, route.as_ref(), &granted);
+        // Route claim rules follow the same grant rule as required scopes.
+        let route_claims =
+            claim_rules::judge_route(&self.route_claim_rules, route.as_ref(), &caller.claims);
+        let Context {
+            map: context,
+            dropped_reserved,
+        } = self.claim_mapping.context(caller.claims);
         if denied_here {
-            let answer = policy::forbid(kind, self.style, arn, &caller.sub, context);
+            let answer = policy::forbid(kind, self.style, arn, &caller.principal, context);
             info!(
                 decision = "deny",
                 reason = Reason::InsufficientScope.as_str(),
@@ -254,17 +269,37 @@ impl Authorizer {
                 sub = %caller.sub,
                 kid,
                 alg,
+                reserved_claims_dropped = dropped_reserved,
                 elapsed_us = elapsed_us(started),
                 "denied"
             );
             return answer;
         }
-        let grant = if lacks_some {
+        if let Some(rule) = route_claims.refused_here {
+            let answer = policy::forbid(kind, self.style, arn, &caller.principal, context);
+            info!(
+                decision = "deny",
+                reason = Reason::ClaimRuleFailed.as_str(),
+                claim = rule.claim.as_str(),
+                event = kind.as_str(),
+                sub = %caller.sub,
+                kid,
+                alg,
+                reserved_claims_dropped = dropped_reserved,
+                elapsed_us = elapsed_us(started),
+                "denied"
+            );
+            return answer;
+        }
+        let grant = if lacks_some || route_claims.refused_somewhere {
             Grant::Route
         } else {
             Grant::Stage
         };
-        let answer = policy::allow(kind, self.style, arn, &caller.sub, context, grant);
+        let answer =
+            policy::allow(kind, self.style, arn, &caller.principal, context, grant).map(|answer| {
+                policy::with_usage_identifier(answer, kind, arn, caller.usage_identifier.as_deref())
+            });
         match &answer {
             Ok(_) => info!(
                 decision = "allow",
@@ -272,6 +307,7 @@ impl Authorizer {
                 sub = %caller.sub,
                 kid,
                 alg,
+                reserved_claims_dropped = dropped_reserved,
                 elapsed_us = elapsed_us(started),
                 "authorized"
             ),
@@ -323,6 +359,8 @@ fn hmac_keys(issuer: &IssuerConfig) -> KeySet {
 fn log_denial(
     kind: EventKind,
     reason: Reason,
+    claim: Option<&str>,
+    public_path: bool,
     kid: Option<&str>,
     alg: Option<&str>,
     started: Instant,
@@ -334,7 +372,9 @@ fn log_denial(
         warn!(
             decision = "deny",
             reason = reason_code,
+            claim,
             event = kind.as_str(),
+            public_path,
             kid,
             alg,
             elapsed_us,
@@ -344,7 +384,9 @@ fn log_denial(
         info!(
             decision = "deny",
             reason = reason_code,
+            claim,
             event = kind.as_str(),
+            public_path,
             kid,
             alg,
             elapsed_us,
@@ -1207,19 +1249,22 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(anonymous["principalId"], "anonymous");
-        assert_eq!(anonymous["context"], json!({}));
+        assert_eq!(anonymous["context"], json!({"anonymous": true}));
         assert_eq!(
             anonymous["policyDocument"]["Statement"][0]["Resource"],
             "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/login/callback"
         );
-        let garbage = auth
-            .handle(rest_request_to(
-                "/public",
-                json!({"Authorization": "Bearer x.y.z"}),
-            ))
-            .await
-            .unwrap();
-        assert_eq!(garbage["principalId"], "anonymous");
+        // A presented but invalid token is refused even on a public path (RFC 6750 invalid_token).
+        for presented in ["Bearer x.y.z", "Bearer", "Bearer ", "Basic abc", "garbage"] {
+            let refused = auth
+                .handle(rest_request_to(
+                    "/public",
+                    json!({"Authorization": presented}),
+                ))
+                .await
+                .unwrap_err();
+            assert!(refused.is_unauthorized(), "{presented:?}");
+        }
         let known = auth
             .handle(rest_request_to(
                 "/public",
@@ -1251,7 +1296,10 @@ mod tests {
             .handle(v2_to("GET", "/public", json!({})))
             .await
             .unwrap();
-        assert_eq!(v2, json!({"isAuthorized": true, "context": {}}));
+        assert_eq!(
+            v2,
+            json!({"isAuthorized": true, "context": {"anonymous": true}})
+        );
     }
 
     #[tokio::test]

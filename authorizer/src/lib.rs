@@ -12,11 +12,14 @@
 //! ```
 
 pub mod alg;
+pub mod claim_rules;
 pub mod claims;
+pub mod cognito;
 pub mod config;
 mod config_file;
 pub mod error;
 pub mod handler;
+pub mod issuer_policy;
 pub mod jwks;
 pub mod logging;
 pub mod policy;

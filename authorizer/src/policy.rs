@@ -61,7 +61,7 @@ pub fn stage_base(arn: &str) -> Option<String> {
 /// The authorizer context with the default claim mapping (every claim, flattened); see
 /// [`crate::claims::ClaimMapping`].
 pub fn context_from_claims(claims: Map<String, Value>) -> Map<String, Value> {
-    crate::claims::ClaimMapping::default().context(claims)
+    crate::claims::ClaimMapping::default().context(claims).map
 }
 
 /// How much of the API an allow covers.
@@ -113,6 +113,30 @@ pub fn allow(
         Grant::Route => arn.to_owned(),
     };
     Ok(policy(sub, "Allow", &resource, context))
+}
+
+/// `answer` (an allow) with `usageIdentifierKey` set to `key`, for REST API events only: a REST
+/// API with `apiKeySource: AUTHORIZER` meters its usage plans by it. HTTP APIs and WebSocket APIs
+/// (whose `$connect` authorizer gets a REST-shaped `REQUEST` event, with a route key such as
+/// `$connect` where a REST method would be) have no usage plans, and their answers stay as they
+/// are. Without a key, nothing is added (API Gateway then refuses a method that requires an API
+/// key with 403).
+pub fn with_usage_identifier(
+    mut answer: Value,
+    kind: EventKind,
+    arn: Option<&str>,
+    key: Option<&str>,
+) -> Value {
+    let websocket = arn
+        .and_then(|arn| arn.splitn(6, ':').nth(5))
+        .and_then(|resource| resource.split('/').nth(2))
+        .is_some_and(|method| method.starts_with('$'));
+    if let (EventKind::RestToken | EventKind::RestRequest, false, Some(key), Some(fields)) =
+        (kind, websocket, key, answer.as_object_mut())
+    {
+        fields.insert("usageIdentifierKey".into(), Value::String(key.to_owned()));
+    }
+    answer
 }
 
 /// The explicit deny for a valid token that may not use this route (403): it names only

@@ -62,7 +62,9 @@ pub fn resource_arn(event: &Value, kind: EventKind) -> Option<&str> {
         .filter(|s| !s.is_empty())
 }
 
-/// Where a token may be found, tried in the configured order; the first source present wins.
+/// Where a token may be found, tried in the configured order. The first source that is present
+/// decides, even when what it holds is empty or malformed (then the request is denied): a later
+/// source never overrides a credential the client did send.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TokenSource {
     /// A request header (name case-insensitive), optionally behind a scheme such as `Bearer`.
@@ -222,7 +224,8 @@ fn cookie<'a>(event: &'a Value, kind: EventKind, name: &str) -> Result<&'a str, 
             }
         }
     }
-    found.filter(|v| !v.is_empty()).ok_or(Reason::MissingToken)
+    // `session=` is a cookie that is there: present, and malformed when parsed.
+    found.ok_or(Reason::MissingToken)
 }
 
 /// The one value of header `name` (case-insensitive) in `headers`/`multiValueHeaders`.
@@ -280,29 +283,32 @@ fn single_header<'a>(event: &'a Value, name: &str) -> Result<&'a str, Reason> {
 }
 
 /// HTTP API without an `Authorization` header: the identity source, when it is a single value
-/// (payload 2.0: an array; 1.0: a string).
+/// (payload 2.0: an array; 1.0: a string). It is API Gateway's summary, not something the client
+/// sent, so an empty one is no credential at all.
 fn identity_source(event: &Value) -> Result<&str, Reason> {
+    let blank = |s: &str| s.trim_matches(|c: char| c.is_ascii_whitespace()).is_empty();
     match event.get("identitySource") {
         Some(Value::Array(items)) => match items.as_slice() {
             [] => Err(Reason::MissingToken),
+            [Value::String(s)] if blank(s) => Err(Reason::MissingToken),
             [Value::String(s)] => Ok(s),
             _ => Err(Reason::MalformedToken),
         },
+        Some(Value::String(s)) if blank(s) => Err(Reason::MissingToken),
         Some(Value::String(s)) => Ok(s),
         _ => Err(Reason::MissingToken),
     }
 }
 
 /// A credential: `<prefix> <token>` when a prefix is expected, else the bare token; exactly
-/// one token either way.
+/// one token either way. The source was present, so an empty credential is malformed, never
+/// "missing".
 pub fn parse_credential<'a>(value: &'a str, prefix: Option<&str>) -> Result<&'a str, Reason> {
     match prefix {
         Some(scheme) => parse_scheme(value, scheme),
         None => {
             let value = value.trim_matches(|c: char| c.is_ascii_whitespace());
-            if value.is_empty() {
-                Err(Reason::MissingToken)
-            } else if value.contains(|c: char| c.is_ascii_whitespace()) {
+            if value.is_empty() || value.contains(|c: char| c.is_ascii_whitespace()) {
                 Err(Reason::MalformedToken)
             } else {
                 Ok(value)
@@ -316,19 +322,13 @@ pub fn parse_bearer(value: &str) -> Result<&str, Reason> {
     parse_scheme(value, "Bearer")
 }
 
-/// `<scheme> <token>`, scheme compared case-insensitively.
+/// `<scheme> <token>`, scheme compared case-insensitively. Anything else, including an empty
+/// value or the scheme alone (`Bearer`), is malformed: the header was sent.
 pub fn parse_scheme<'a>(value: &'a str, expected: &str) -> Result<&'a str, Reason> {
     let value = value.trim_matches(|c: char| c.is_ascii_whitespace());
-    if value.is_empty() {
-        return Err(Reason::MissingToken);
-    }
     let Some(split) = value.find(|c: char| c.is_ascii_whitespace()) else {
-        // A lone word: either a bare token or a scheme without credentials.
-        return Err(if value.eq_ignore_ascii_case(expected) {
-            Reason::MissingToken
-        } else {
-            Reason::MalformedToken
-        });
+        // Empty, a lone scheme without credentials, or a bare token without the scheme.
+        return Err(Reason::MalformedToken);
     };
     let (scheme, rest) = value.split_at(split);
     if !scheme.eq_ignore_ascii_case(expected) {
@@ -440,9 +440,11 @@ mod tests {
             Err(Reason::MalformedToken)
         );
         assert_eq!(parse_bearer("abc.def.ghi"), Err(Reason::MalformedToken));
-        assert_eq!(parse_bearer("Bearer"), Err(Reason::MissingToken));
-        assert_eq!(parse_bearer("Bearer   "), Err(Reason::MissingToken));
-        assert_eq!(parse_bearer(""), Err(Reason::MissingToken));
+        // Present but empty is malformed, not missing: a later source must not decide instead.
+        assert_eq!(parse_bearer("Bearer"), Err(Reason::MalformedToken));
+        assert_eq!(parse_bearer("Bearer   "), Err(Reason::MalformedToken));
+        assert_eq!(parse_bearer(""), Err(Reason::MalformedToken));
+        assert_eq!(parse_credential("  ", None), Err(Reason::MalformedToken));
     }
 
     #[test]
@@ -502,6 +504,45 @@ mod tests {
         let event = json!({"headers": {"Authorization": null}});
         assert_eq!(
             extract_token(&event, EventKind::RestRequest, &TokenSource::defaults()),
+            Err(Reason::MissingToken)
+        );
+    }
+
+    #[test]
+    fn empty_credential_is_present_and_malformed_and_later_sources_do_not_decide() {
+        let sources = vec![
+            TokenSource::Header {
+                name: "Authorization".into(),
+                prefix: Some("Bearer".into()),
+            },
+            TokenSource::Cookie {
+                name: "session".into(),
+            },
+        ];
+        for value in ["Bearer", "Bearer ", "", " ", "bearer\t"] {
+            let event = json!({"type": "REQUEST", "headers": {"Authorization": value, "Cookie": "session=a.b.c"}});
+            assert_eq!(
+                extract_token(&event, EventKind::RestRequest, &sources),
+                Err(Reason::MalformedToken),
+                "{value:?}"
+            );
+            let event = json!({"type": "TOKEN", "authorizationToken": value});
+            assert_eq!(
+                extract_token(&event, EventKind::RestToken, &sources),
+                Err(Reason::MalformedToken),
+                "{value:?}"
+            );
+        }
+        let event = json!({"version": "2.0", "cookies": ["session="]});
+        assert_eq!(
+            extract_token(&event, EventKind::HttpV2, &sources[1..]),
+            Err(Reason::MalformedToken)
+        );
+        // API Gateway's own identity-source summary, when blank, is no credential.
+        let event =
+            json!({"version": "1.0", "type": "REQUEST", "identitySource": "", "headers": {}});
+        assert_eq!(
+            extract_token(&event, EventKind::HttpV1, &TokenSource::defaults()),
             Err(Reason::MissingToken)
         );
     }

@@ -30,6 +30,10 @@ pub struct UnverifiedHeader {
     /// Whether the header has a `crit` member (any value): we implement no extension.
     #[serde(default, deserialize_with = "present")]
     pub crit: bool,
+    /// `typ`, as found (any JSON value): judged only where an issuer requires RFC 9068 access
+    /// tokens, so a token of another issuer with an odd `typ` is treated as before.
+    #[serde(default)]
+    pub typ: Option<Value>,
 }
 
 fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
@@ -129,6 +133,11 @@ pub struct Verified {
     pub claims: Map<String, Value>,
     /// `sub`.
     pub sub: String,
+    /// The `principalId` for policy answers: the issuer's `principal_claims`, else `sub`.
+    /// Never empty.
+    pub principal: String,
+    /// The usage-plan key for REST answers, when the issuer names a claim and the token has it.
+    pub usage_identifier: Option<String>,
     /// Position of the issuer in the configuration.
     pub issuer_index: usize,
 }
@@ -151,6 +160,8 @@ pub struct TokenFacts {
     pub kid: Option<String>,
     /// Header `alg`.
     pub alg: Option<String>,
+    /// The claim at fault when the issuer's policy refused the token (a configured name).
+    pub claim: Option<String>,
 }
 
 /// One trusted issuer and its keys.
@@ -250,7 +261,19 @@ impl Verifier {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
             _ => return Err(Reason::MalformedToken),
         };
+        let policy = &issuer.config.policy;
+        if let Err(refusal) = policy.check(
+            unverified.header.typ.as_ref(),
+            &claims,
+            self.leeway_secs,
+            now,
+        ) {
+            facts.claim = refusal.claim;
+            return Err(refusal.reason);
+        }
         Ok(Verified {
+            principal: policy.principal(&claims, &sub),
+            usage_identifier: policy.usage_identifier(&claims),
             claims,
             sub,
             issuer_index,
@@ -374,6 +397,7 @@ mod tests {
             cognito: None,
             jwks_inline: None,
             hmac_keys: Vec::new(),
+            policy: Default::default(),
         }
     }
 
@@ -387,6 +411,7 @@ mod tests {
             }),
             jwks_inline: None,
             hmac_keys: Vec::new(),
+            policy: Default::default(),
         }
     }
 

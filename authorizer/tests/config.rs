@@ -6,10 +6,10 @@ mod common;
 
 use common::{
     AUDIENCE, Decision, Format, Harness, assert_allowed, assert_allowed_event, assert_denied,
-    binary, decide, event_arn, policy_allows,
+    assert_init_fails_naming, decide, event_arn, policy_allows,
 };
 use serde_json::{Value, json};
-use testkit::{JwksServer, RuntimeApi, TestKey, forge};
+use testkit::{JwksServer, TestKey, forge};
 
 const POOL: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Multi";
 const CLIENT: &str = "multiclient";
@@ -468,17 +468,6 @@ fn config_file_is_read() {
     );
     drop(harness);
     let _ = std::fs::remove_file(&path);
-}
-
-fn assert_init_fails_naming(env: &[(&str, &str)], needle: &str) {
-    let function = RuntimeApi::start(binary(), env);
-    let Some(failure) = function.init_error() else {
-        panic!("init succeeded with a bad configuration: {env:?}");
-    };
-    assert!(
-        failure.mentions(needle),
-        "init failure does not name {needle}: {failure:?}"
-    );
 }
 
 #[test]

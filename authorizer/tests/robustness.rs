@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{Decision, Format, Harness, assert_allowed, binary, decide};
+use common::{Decision, Format, Harness, assert_allowed, assert_init_fails_naming, decide};
 use serde_json::{Value, json};
-use testkit::{RuntimeApi, TestKey};
+use testkit::TestKey;
 
 #[test]
 fn malformed_events_get_an_error_answer_and_the_process_keeps_serving() {
@@ -82,19 +82,6 @@ fn foreign_event_is_an_error_answer() {
         .invoke(json!({"Records": [{"eventSource": "aws:sqs"}]}));
     assert!(answer.is_err(), "{answer:?}");
     assert!(harness.function.is_running());
-}
-
-fn assert_init_fails_naming(env: &[(&str, &str)], variable: &str) {
-    let function = RuntimeApi::start(binary(), env);
-    let Some(failure) = function.init_error() else {
-        // It asked for an event: make sure it would not allow anything, then fail.
-        let answer = function.invoke(json!({"type": "TOKEN", "authorizationToken": "Bearer x", "methodArn": Format::RestToken.arn()}));
-        panic!("init succeeded with bad {variable} (env {env:?}); answer to a call: {answer:?}");
-    };
-    assert!(
-        failure.mentions(variable),
-        "init failure does not name {variable}: {failure:?}"
-    );
 }
 
 #[test]

@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::claims::{self, Encoding};
+use crate::context;
 use crate::error::RouteError;
 use crate::scopes;
 
@@ -70,6 +71,9 @@ impl Caller {
             );
         }
         // lambda_http exposes the Lambda authorizer's `lambda` object as `fields`.
+        if context::marks_anonymous(authorizer.fields.get(context::ANONYMOUS_KEY)) {
+            return None;
+        }
         from_map(&authorizer.fields, Encoding::JsonScalars, None)
     }
 
@@ -91,10 +95,18 @@ impl Caller {
             return build(raw, Encoding::Stringified, &listed, None);
         }
         if let Some(Value::Object(lambda)) = fields.get("lambda") {
+            if context::marks_anonymous(lambda.get(context::ANONYMOUS_KEY)) {
+                return None;
+            }
             return build(lambda.clone(), Encoding::JsonScalars, &[], None);
         }
         if let Some(Value::Object(cognito)) = fields.get("claims") {
             return build(cognito.clone(), Encoding::Stringified, &[], None);
+        }
+        // A Lambda authorizer's context, flattened beside `principalId`. The anonymous allow of a
+        // public path still has a `principalId` (`anonymous`): the marker, not the principal, decides.
+        if context::marks_anonymous(fields.get(context::ANONYMOUS_KEY)) {
+            return None;
         }
         let principal = fields.get("principalId").and_then(Value::as_str);
         let raw = fields
@@ -107,7 +119,8 @@ impl Caller {
 }
 
 /// The caller of a request, or `None` when no authorizer vouched for one
-/// (no authorizer context, an IAM authorizer, or a context without a subject).
+/// (no authorizer context, an IAM authorizer, a context without a subject, or our authorizer's
+/// anonymous allow of a public path: see [`crate::context`]).
 pub fn caller(req: &Request) -> Option<Caller> {
     match req.request_context_ref()? {
         RequestContext::ApiGatewayV2(ctx) => Caller::from_http_api(ctx.authorizer.as_ref()?),

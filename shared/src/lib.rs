@@ -16,15 +16,23 @@
 //! # let _ = RouteError::Unauthorized;
 //! ```
 
+#[cfg(feature = "http")]
 pub mod caller;
 pub mod claims;
+pub mod context;
+#[cfg(feature = "http")]
 mod error;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
+#[cfg(feature = "http")]
 pub mod response;
+#[cfg(feature = "http")]
 mod route;
 pub mod scopes;
 
+#[cfg(feature = "http")]
 pub use caller::{Caller, caller, require_caller};
+#[cfg(feature = "http")]
 pub use error::RouteError;
+#[cfg(feature = "http")]
 pub use route::handle;

@@ -1,4 +1,9 @@
 //! The caller's scopes: the union of every place an issuer or authorizer puts them.
+//!
+//! One contract for both sides of API Gateway: the authorizer's `required_scopes` rules read a
+//! verified token's claims with [`collect`], and the route handlers read the context the
+//! authorizer passed on with the same function, so a rule never refuses a caller the handler
+//! behind it would serve, nor lets through one it would refuse.
 
 use std::collections::BTreeSet;
 

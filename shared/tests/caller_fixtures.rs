@@ -312,3 +312,47 @@ fn caller_serialises_with_sorted_scopes() {
         json!({"sub": "erin", "scopes": ["read:shows"], "claims": {"sub": "erin", "scope": "read:shows", "exp": 1_700_086_400}})
     );
 }
+
+/// Our authorizer's anonymous allow of a public path, as API Gateway passes it on in each
+/// event shape, is no caller; the same shape with a subject and no marker is a caller.
+#[test]
+fn anonymous_allow_is_no_caller_in_every_authorizer_context_shape() {
+    let cases = [
+        // REST API (TOKEN or REQUEST authorizer): context flattened beside principalId, strings.
+        (
+            fixtures::REST_LAMBDA,
+            json!({"principalId": "anonymous", "anonymous": "true", "integrationLatency": 0}),
+            json!({"principalId": "u1", "sub": "u1", "integrationLatency": 0}),
+        ),
+        // HTTP API payload 2.0: `lambda` object, JSON scalars.
+        (
+            fixtures::HTTP_API_LAMBDA,
+            json!({"lambda": {"anonymous": true}}),
+            json!({"lambda": {"sub": "u1"}}),
+        ),
+        // HTTP API payload 1.0 (REST-shaped event with a `lambda` object).
+        (
+            fixtures::HTTP_API_V1_JWT,
+            json!({"lambda": {"anonymous": true}}),
+            json!({"lambda": {"sub": "u1"}}),
+        ),
+    ];
+    for (fixture, anonymous, known) in cases {
+        let anon = with_authorizer(event(fixture), Some(anonymous.clone()));
+        assert_eq!(caller(&request(&anon)), None, "{anonymous}");
+        // A marker beside claims (never sent by our authorizer) still means no caller.
+        let mut mixed = known.clone();
+        match mixed.get_mut("lambda") {
+            Some(lambda) => lambda["anonymous"] = json!("true"),
+            None => mixed["anonymous"] = json!("true"),
+        }
+        let mixed_event = with_authorizer(event(fixture), Some(mixed.clone()));
+        assert_eq!(caller(&request(&mixed_event)), None, "{mixed}");
+        let known_event = with_authorizer(event(fixture), Some(known.clone()));
+        assert_eq!(
+            caller(&request(&known_event)).map(|c| c.sub).as_deref(),
+            Some("u1"),
+            "{known}"
+        );
+    }
+}

@@ -452,3 +452,21 @@ pub fn binary() -> &'static Path {
 pub fn is_allow(format: Format, result: &Result<Value, InvokeError>) -> bool {
     matches!(decide(format, result.clone()), Decision::Allow { .. })
 }
+
+/// Starts the binary with exactly `env` and asserts that its init fails with an error naming
+/// `needle` (a variable or a place in the configuration document).
+#[track_caller]
+pub fn assert_init_fails_naming(env: &[(&str, &str)], needle: &str) {
+    let function = RuntimeApi::start(binary(), env);
+    let Some(failure) = function.init_error() else {
+        // It asked for an event: make sure it would not allow anything, then fail.
+        let answer = function.invoke(json!({"type": "TOKEN", "authorizationToken": "Bearer x", "methodArn": Format::RestToken.arn()}));
+        panic!(
+            "init succeeded with a bad configuration naming {needle} (env {env:?}); answer to a call: {answer:?}"
+        );
+    };
+    assert!(
+        failure.mentions(needle),
+        "init failure does not name {needle}: {failure:?}"
+    );
+}
