@@ -241,7 +241,7 @@ invoke-all: ## invoke every function with every sample event (under make watch)
 # make fuzz: every fuzz target under libFuzzer for FUZZ_SECONDS each (fuzz/README.md). cargo-fuzz
 # needs nightly -Z flags: on a stable toolchain RUSTC_BOOTSTRAP=1 lets it use them.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= token event path_rules config_document
+FUZZ_TARGETS ?= token event path_rules config_document local_request
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target with libFuzzer for FUZZ_SECONDS (default 60); needs cargo install cargo-fuzz

@@ -14,18 +14,23 @@
 //! | `path_rules` | [`path_rules::run`] | normalisation is idempotent, equivalent spellings decide alike, no path is both ambiguous and public |
 //! | `config_document` | [`config_document::run`] | the configuration parser never panics, never echoes a secret, never accepts a mapping onto a reserved key |
 //!
-//! One more target belongs here: the local API's request-to-event conversion (`local/`), added
-//! by whoever owns that crate as `local_request` beside these, with its corpus under
-//! `fuzz/corpus/local_request/` and a `[[bin]]` in `fuzz/libfuzzer/Cargo.toml`.
+//! | `local_request` | [`local_request::run`] | the local API's request-to-event conversion: an error or both events, never a panic |
 
 pub mod config_document;
 pub mod event;
+pub mod local_request;
 pub mod path_rules;
 mod setup;
 pub mod token;
 
 /// The names of the targets, as `fuzz/libfuzzer` and the corpus directories know them.
-pub const TARGETS: &[&str] = &["token", "event", "path_rules", "config_document"];
+pub const TARGETS: &[&str] = &[
+    "token",
+    "event",
+    "path_rules",
+    "config_document",
+    "local_request",
+];
 
 /// Runs the body of target `name` on `data`; `false` when there is no such target.
 pub fn run(name: &str, data: &[u8]) -> bool {
@@ -34,6 +39,7 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         "event" => event::run(data),
         "path_rules" => path_rules::run(data),
         "config_document" => config_document::run(data),
+        "local_request" => local_request::run(data),
         _ => return false,
     }
     true
