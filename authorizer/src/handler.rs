@@ -260,27 +260,20 @@ impl Authorizer {
             map: context,
             dropped_reserved,
         } = self.claim_mapping.context(caller.claims);
-        if denied_here {
+        // A missing scope and a failed route claim rule are denied alike: on this route only.
+        let forbidden = if denied_here {
+            Some((Reason::InsufficientScope, None))
+        } else {
+            route_claims
+                .refused_here
+                .map(|rule| (Reason::ClaimRuleFailed, Some(rule.claim.as_str())))
+        };
+        if let Some((reason, claim)) = forbidden {
             let answer = policy::forbid(kind, self.style, arn, &caller.principal, context);
             info!(
                 decision = "deny",
-                reason = Reason::InsufficientScope.as_str(),
-                event = kind.as_str(),
-                sub = %caller.sub,
-                kid,
-                alg,
-                reserved_claims_dropped = dropped_reserved,
-                elapsed_us = elapsed_us(started),
-                "denied"
-            );
-            return answer;
-        }
-        if let Some(rule) = route_claims.refused_here {
-            let answer = policy::forbid(kind, self.style, arn, &caller.principal, context);
-            info!(
-                decision = "deny",
-                reason = Reason::ClaimRuleFailed.as_str(),
-                claim = rule.claim.as_str(),
+                reason = reason.as_str(),
+                claim,
                 event = kind.as_str(),
                 sub = %caller.sub,
                 kid,
