@@ -5,22 +5,13 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Format, Harness, assert_allowed, assert_denied};
+use common::{Format, Harness, assert_allowed, assert_denied, eventually};
 use serde_json::{Value, json};
 use testkit::{Fault, TestKey};
 
 const FORMAT: Format = Format::HttpV2Simple;
-
-/// Polls `condition` for at most 10 s.
-fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !condition() {
-        assert!(started.elapsed() < Duration::from_secs(10), "{what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn max_concurrency_polls_with_that_many_workers() {

@@ -7,9 +7,9 @@ mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{AUDIENCE, Format, Harness, assert_allowed, assert_denied, binary};
+use common::{AUDIENCE, Format, Harness, assert_allowed, assert_denied, binary, eventually};
 use serde_json::{Value, json};
 use testkit::{Fault, JwksServer, TestKey};
 
@@ -53,15 +53,6 @@ fn snapshot(issuer: &str, keys: &[&TestKey], age: Duration) -> Value {
             "jwks": TestKey::jwks(keys),
         }]
     })
-}
-
-/// Polls `condition` for at most 10 s (no test asserts how long anything takes).
-fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !condition() {
-        assert!(started.elapsed() < Duration::from_secs(10), "{what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

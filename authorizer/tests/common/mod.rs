@@ -470,3 +470,13 @@ pub fn assert_init_fails_naming(env: &[(&str, &str)], needle: &str) {
         "init failure does not name {needle}: {failure:?}"
     );
 }
+
+/// Polls `condition` for at most 10 s, then fails naming `what` (no test asserts how long
+/// anything takes).
+pub fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !condition() {
+        assert!(started.elapsed() < Duration::from_secs(10), "{what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
