@@ -5,8 +5,8 @@ Each fenced block of README.md and events/README.md must follow a `<!-- readme-c
 line (blocks inside a section another owner keeps verbatim, between `<!-- BEGIN name -->` and
 `<!-- END name -->`, take that section's default mark until they carry their own):
 
-  banner, console, server   run by local/tests/readme.rs (in `make test`), output compared byte for byte
-  ci                        commands .ci/run runs itself (or, for `make local`, local/tests/readme.rs)
+  banner, console, server   run by local/tests/it/readme.rs (in `make test`), output compared byte for byte
+  ci                        commands .ci/run runs itself (or, for `make local`, local/tests/it/readme.rs)
   tools                     needs `make tools` but no AWS: checked here; `--run-tools` runs them
   docker                    needs Docker and the SAM CLI (sam local), no AWS: checked here, not run
   bench                     offline but minutes long (`make bench`): checked here, not run
@@ -46,7 +46,7 @@ SECTION_DEFAULTS = {
 }
 # What runs each command of a `ci` block.
 CI_COMMANDS = {
-    "make local": ("local/tests/readme.rs", "CARGO_BIN_EXE_local-api"),
+    "make local": ("local/tests/it/readme.rs", "CARGO_BIN_EXE_local-api"),
     "make test": (".ci/run", "make test"),
     "make lint": (".ci/run", "cargo clippy"),
     "make ci": (".ci/run", "make test"),
@@ -56,7 +56,7 @@ CI_COMMANDS = {
 NOT_RUN = re.compile(r"^(make (tools|watch|invoke)|\. \.venv/bin/activate && cargo lambda invoke)")
 FILE_REFERENCE = re.compile(
     r"(?<![\w/.-])((?:examples|events)/[\w.-]+\.(?:json|yaml)|template(?:-[\w]+)?\.yaml|samconfig\.toml\.example"
-    r"|scripts/[\w.-]+\.py|local/tests/[\w.-]+\.rs|authorizer/tests/[\w.-]+\.rs)"
+    r"|scripts/[\w.-]+\.py|(?:local|authorizer)/tests/(?:[\w.-]+/)*[\w.-]+\.rs)"
 )
 MAKE_CALL = re.compile(r"\bmake\s+(?:-s\s+)?([a-z][\w%-]*)((?:\s+[A-Z][A-Z_]*=(?:\"[^\"]*\"|'[^']*'|\S+))*)")
 

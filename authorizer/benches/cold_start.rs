@@ -13,7 +13,7 @@
 //!
 //! Run: `cargo bench -p authorizer --bench cold_start`
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::path::PathBuf;

@@ -14,7 +14,7 @@
 //! Runs are interleaved (one of each case in turn, `COLD_RUNS` times, default 20).
 //! Run: `cargo bench -p authorizer --bench cold_start_network`.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -11,7 +11,7 @@
 //! Run: `make bench-concurrency`, i.e. `cargo bench -p authorizer --bench concurrency`
 //! (`CONCURRENCY_ROUNDS`, default 5; `CONCURRENCY_INVOCATIONS` per round and level, default 640).
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::path::PathBuf;

@@ -6,7 +6,7 @@
 //!
 //! Run: `cargo bench -p authorizer --bench policy`
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::time::Duration;

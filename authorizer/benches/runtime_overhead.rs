@@ -23,7 +23,7 @@
 //! `OVERHEAD_EXTRA=path` adds any other Lambda function binary as a fifth contender (answering
 //! the same event with any JSON), e.g. one built against an unpatched lambda_runtime.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};

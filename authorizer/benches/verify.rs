@@ -9,7 +9,7 @@
 //!
 //! Run: `cargo bench -p authorizer --bench verify`
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::hint::black_box;

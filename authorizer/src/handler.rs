@@ -1417,11 +1417,11 @@ mod tests {
         let idp = JwksServer::start_with(&[&key]);
         let auth = for_server(&idp, &[]);
         let fixtures = [
-            include_str!("../fixtures/apigw-custom-auth-request.json"),
-            include_str!("../fixtures/apigw-custom-auth-request-type-request.json"),
-            include_str!("../fixtures/apigw-v2-custom-authorizer-v1-request.json"),
-            include_str!("../fixtures/apigw-v2-custom-authorizer-v2-request.json"),
-            include_str!("../fixtures/apigw-v2-custom-authorizer-websocket-request.json"),
+            include_str!("../tests/fixtures/apigw-custom-auth-request.json"),
+            include_str!("../tests/fixtures/apigw-custom-auth-request-type-request.json"),
+            include_str!("../tests/fixtures/apigw-v2-custom-authorizer-v1-request.json"),
+            include_str!("../tests/fixtures/apigw-v2-custom-authorizer-v2-request.json"),
+            include_str!("../tests/fixtures/apigw-v2-custom-authorizer-websocket-request.json"),
         ];
         let replacements = [
             json!(null),

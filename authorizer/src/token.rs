@@ -348,12 +348,14 @@ mod tests {
     use super::*;
 
     const REST_TOKEN: &str = r#"{"type":"TOKEN","authorizationToken":"Bearer abc.def.ghi","methodArn":"arn:aws:execute-api:us-west-2:123456789012:ymy8tbxw7b/*/GET/"}"#;
-    const HTTP_V2: &str = include_str!("../fixtures/apigw-v2-custom-authorizer-v2-request.json");
-    const HTTP_V1: &str = include_str!("../fixtures/apigw-v2-custom-authorizer-v1-request.json");
+    const HTTP_V2: &str =
+        include_str!("../tests/fixtures/apigw-v2-custom-authorizer-v2-request.json");
+    const HTTP_V1: &str =
+        include_str!("../tests/fixtures/apigw-v2-custom-authorizer-v1-request.json");
     const REST_REQUEST: &str =
-        include_str!("../fixtures/apigw-custom-auth-request-type-request.json");
+        include_str!("../tests/fixtures/apigw-custom-auth-request-type-request.json");
     const WEBSOCKET: &str =
-        include_str!("../fixtures/apigw-v2-custom-authorizer-websocket-request.json");
+        include_str!("../tests/fixtures/apigw-v2-custom-authorizer-websocket-request.json");
 
     fn parse(s: &str) -> Value {
         serde_json::from_str(s).unwrap()

@@ -4,7 +4,7 @@
 //! input (a panic is a finding): no crash, and no allow the rules do not grant. libFuzzer runs
 //! them coverage-guided through `fuzz/libfuzzer` (`make fuzz`, nightly features via
 //! `RUSTC_BOOTSTRAP=1`); `make test` runs them on stable over the committed corpus, the committed
-//! regressions and a bounded number of generated inputs (`fuzz/tests/targets.rs`), so they cannot
+//! regressions and a bounded number of generated inputs (`fuzz/tests/it/targets.rs`), so they cannot
 //! rot.
 //!
 //! | target | body | what it holds to |

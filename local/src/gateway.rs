@@ -88,7 +88,7 @@ pub fn decide(answer: Result<Value, AuthorizerFailure>, route_arn: &str) -> Deci
         if !object.get("principalId").is_some_and(Value::is_string) {
             return malformed("a policy answer without a string `principalId`");
         }
-        return match policy_allows(policy, route_arn) {
+        return match shared::iam::allows(policy, route_arn) {
             Some(true) => Decision::Allow(context),
             Some(false) => Decision::Forbidden,
             None => malformed("`policyDocument` is not a valid IAM policy"),
@@ -101,65 +101,6 @@ fn malformed(why: &str) -> Decision {
     Decision::AuthorizerError {
         reason: format!("malformed authorizer answer: {why}"),
     }
-}
-
-/// IAM evaluation for `execute-api:Invoke` on `route_arn`: an explicit Deny wins, then an Allow,
-/// otherwise an implicit deny. `None` when the document is not a policy.
-fn policy_allows(policy: &Value, route_arn: &str) -> Option<bool> {
-    let statements = match policy.get("Statement")? {
-        Value::Array(statements) => statements.clone(),
-        statement @ Value::Object(_) => vec![statement.clone()],
-        _ => return None,
-    };
-    let mut allowed = false;
-    for statement in &statements {
-        let effect = statement.get("Effect")?.as_str()?;
-        let applies = strings(statement.get("Action")?)?
-            .iter()
-            .any(|action| glob_match(action, "execute-api:Invoke"))
-            && strings(statement.get("Resource")?)?
-                .iter()
-                .any(|resource| glob_match(resource, route_arn));
-        match (effect, applies) {
-            ("Deny", true) => return Some(false),
-            ("Allow", true) => allowed = true,
-            ("Allow" | "Deny", false) => {}
-            _ => return None,
-        }
-    }
-    Some(allowed)
-}
-
-fn strings(value: &Value) -> Option<Vec<&str>> {
-    match value {
-        Value::String(one) => Some(vec![one.as_str()]),
-        Value::Array(many) => many.iter().map(Value::as_str).collect(),
-        _ => None,
-    }
-}
-
-/// IAM wildcard match: `*` any run of characters, `?` one character.
-fn glob_match(pattern: &str, text: &str) -> bool {
-    let pattern: Vec<char> = pattern.chars().collect();
-    let text: Vec<char> = text.chars().collect();
-    let (mut p, mut t) = (0, 0);
-    let mut backtrack: Option<(usize, usize)> = None;
-    while t < text.len() {
-        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
-            p += 1;
-            t += 1;
-        } else if p < pattern.len() && pattern[p] == '*' {
-            backtrack = Some((p, t));
-            p += 1;
-        } else if let Some((star, matched)) = backtrack {
-            p = star + 1;
-            t = matched + 1;
-            backtrack = Some((star, matched + 1));
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|&c| c == '*')
 }
 
 /// The responses API Gateway itself produces (not the integration's).
@@ -298,51 +239,16 @@ mod tests {
     }
 
     #[test]
-    fn policy_allow_covering_route_allows() {
+    fn policy_answers_are_read_as_api_gateway_reads_them() {
         let stage_wide = "arn:aws:execute-api:us-east-1:123456789012:local/$default/*";
         assert!(matches!(
             decide(Ok(policy("Allow", json!(stage_wide))), ARN),
             Decision::Allow(_)
         ));
-        assert!(matches!(
-            decide(Ok(policy("Allow", json!([ARN]))), ARN),
-            Decision::Allow(_)
-        ));
-    }
-
-    #[test]
-    fn policy_deny_or_allow_elsewhere_is_forbidden() {
         assert_eq!(
             decide(Ok(policy("Deny", json!("*"))), ARN),
             Decision::Forbidden
         );
-        let other = "arn:aws:execute-api:us-east-1:123456789012:local/$default/GET/public";
-        assert_eq!(
-            decide(Ok(policy("Allow", json!(other))), ARN),
-            Decision::Forbidden
-        );
-    }
-
-    #[test]
-    fn explicit_deny_beats_allow() {
-        let answer = json!({
-            "principalId": "alice",
-            "policyDocument": {"Version": "2012-10-17", "Statement": [
-                {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": "*"},
-                {"Action": "execute-api:*", "Effect": "Deny", "Resource": ARN}
-            ]}
-        });
-        assert_eq!(decide(Ok(answer), ARN), Decision::Forbidden);
-    }
-
-    #[test]
-    fn glob_matches_iam_wildcards() {
-        assert!(glob_match("*", ""));
-        assert!(glob_match("a*c", "abbbc"));
-        assert!(glob_match("a?c", "abc"));
-        assert!(!glob_match("a?c", "abbc"));
-        assert!(!glob_match("abc", "abcd"));
-        assert!(glob_match("arn:*/GET/*", "arn:x/$default/GET/private"));
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod context;
 mod error;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
+pub mod iam;
 #[cfg(feature = "http")]
 pub mod response;
 #[cfg(feature = "http")]

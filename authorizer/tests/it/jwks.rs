@@ -6,11 +6,9 @@
 //! the window through the environment and poll for the outcome with a generous bound: no test
 //! asserts how long anything took.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Format, Harness, assert_allowed, assert_denied, is_allow};
+use crate::common::{Format, Harness, assert_allowed, assert_denied, is_allow};
 use testkit::{Fault, JwksServer, TestKey};
 
 /// Faults that leave the authorizer without keys, with a label.

@@ -2,7 +2,7 @@
 //! configuration read from the real process environment, real events in,
 //! API Gateway responses out, and logs that never carry a token or the secret.
 
-#[path = "../../../shared/tests/support/function_runtime.rs"]
+#[path = "../../../../shared/tests/support/function_runtime.rs"]
 mod support;
 
 use std::collections::HashSet;

@@ -3,11 +3,9 @@
 //! the key cache stays single-flight (N concurrent tokens with a new `kid` cost one fetch).
 //! Without the variable it polls with one, as on classic Lambda.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Format, Harness, assert_allowed, assert_denied, eventually};
+use crate::common::{Format, Harness, assert_allowed, assert_denied, eventually};
 use serde_json::{Value, json};
 use testkit::{Fault, TestKey};
 

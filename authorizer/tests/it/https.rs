@@ -3,9 +3,7 @@
 //! system root loader, as on any Linux), refused without it. Plain http is only ever accepted for loopback; this is the path every
 //! deployed issuer takes.
 
-mod common;
-
-use common::{Format, Harness, assert_allowed, assert_denied};
+use crate::common::{Format, Harness, assert_allowed, assert_denied};
 use testkit::{JwksServer, TestCa, TestKey};
 
 const FORMAT: Format = Format::RestToken;

@@ -3,11 +3,9 @@
 //! README gives for each configuration, and allowed once `TOKEN=` puts a real token in them (the
 //! same substitution `make invoke-<event> TOKEN=...` makes).
 
-mod common;
-
 use std::path::Path;
 
-use common::{Format, Harness, assert_allowed_event, assert_denied, binary};
+use crate::common::{Format, Harness, assert_allowed_event, assert_denied, binary};
 use serde_json::{Value, json};
 use testkit::{JwksServer, RuntimeApi, TestKey};
 

@@ -270,7 +270,7 @@ async fn into_handler_serves_the_same_route() {
 /// The sample event shipped in `events/` (for `cargo lambda invoke` / `sam local invoke`) works.
 #[tokio::test]
 async fn sample_event_gets_a_video_token_for_its_room() {
-    let event: Value = serde_json::from_str(include_str!("../../../events/token.json")).unwrap();
+    let event: Value = serde_json::from_str(include_str!("../../../../events/token.json")).unwrap();
     let vars = env(&[("TWILIO_VIDEO_ROOMS", "standup")]);
     let response = call(&route(&vars), fixtures::request(&event)).await;
     assert_eq!(response.status(), StatusCode::OK);

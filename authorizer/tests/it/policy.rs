@@ -4,11 +4,9 @@
 //! and Cognito issuer forms and regions. Each for every event format where it applies, with the
 //! reason code of the decision log line.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{
+use crate::common::{
     AUDIENCE, Decision, Format, Harness, assert_allowed, assert_allowed_event, assert_denied,
     assert_init_fails_naming, decide, event_arn, policy_allows,
 };
@@ -460,7 +458,7 @@ fn usage_identifier_key_only_in_rest_answers() {
             // A WebSocket `$connect` authorizer gets a REST-shaped REQUEST event; WebSocket APIs
             // have no usage plans, so no key.
             let mut event: Value = serde_json::from_str(include_str!(
-                "fixtures/apigw-v2-custom-authorizer-websocket-request.json"
+                "../fixtures/apigw-v2-custom-authorizer-websocket-request.json"
             ))
             .expect("fixture");
             let token = harness.token(&key, &claims);

@@ -2,9 +2,7 @@
 //! presented on public paths, paths that layers read differently, claims aimed at reserved
 //! context keys, empty credentials, and configuration documents that must be refused.
 
-mod common;
-
-use common::{
+use crate::common::{
     AUDIENCE, Decision, Format, Harness, assert_allowed_event, assert_denied, binary, decide,
 };
 use serde_json::{Value, json};

@@ -7,11 +7,9 @@
 //! rest of each document is used byte for byte. Issuers that are only there to show their shape
 //! (Auth0, Cognito) are never sent a token, so nothing leaves loopback.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{
+use crate::common::{
     Decision, Format, Harness, assert_allowed, assert_allowed_event, assert_denied, binary, decide,
 };
 use serde_json::{Value, json};

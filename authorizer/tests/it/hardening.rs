@@ -1,8 +1,6 @@
 //! Hardening through the real binary: what no configuration may change.
 
-mod common;
-
-use common::{Format, Harness, assert_allowed, assert_denied};
+use crate::common::{Format, Harness, assert_allowed, assert_denied};
 use testkit::{TestKey, forge};
 
 /// Whatever the log level, the raw event (with the `Authorization` header) never reaches the

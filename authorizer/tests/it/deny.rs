@@ -2,9 +2,7 @@
 //! API Gateway's contract asks for (never an allow, never a 500), and without fetching anything a
 //! token points at.
 
-mod common;
-
-use common::{AUDIENCE, Format, Harness, assert_allowed, assert_denied};
+use crate::common::{AUDIENCE, Format, Harness, assert_allowed, assert_denied};
 use serde_json::json;
 use testkit::{TestKey, forge};
 
@@ -482,8 +480,8 @@ fn deeply_nested_and_odd_json_does_not_crash_the_process() {
     let answer = harness.call(Format::RestToken, &nested_claim);
     assert!(
         !matches!(
-            common::decide(Format::RestToken, answer.clone()),
-            common::Decision::OtherError(_) | common::Decision::Malformed(_)
+            crate::common::decide(Format::RestToken, answer.clone()),
+            crate::common::Decision::OtherError(_) | crate::common::Decision::Malformed(_)
         ),
         "nested claim: {answer:?}"
     );
@@ -500,8 +498,8 @@ fn deeply_nested_and_odd_json_does_not_crash_the_process() {
     let answer = harness.call(Format::RestToken, &nested_header);
     assert!(
         !matches!(
-            common::decide(Format::RestToken, answer.clone()),
-            common::Decision::OtherError(_) | common::Decision::Malformed(_)
+            crate::common::decide(Format::RestToken, answer.clone()),
+            crate::common::Decision::OtherError(_) | crate::common::Decision::Malformed(_)
         ),
         "nested header: {answer:?}"
     );
@@ -523,8 +521,8 @@ fn deeply_nested_and_odd_json_does_not_crash_the_process() {
         let answer = harness.call(Format::RestToken, &token);
         assert!(
             !matches!(
-                common::decide(Format::RestToken, answer.clone()),
-                common::Decision::OtherError(_) | common::Decision::Malformed(_)
+                crate::common::decide(Format::RestToken, answer.clone()),
+                crate::common::Decision::OtherError(_) | crate::common::Decision::Malformed(_)
             ),
             "{label}: {answer:?}"
         );

@@ -2,9 +2,7 @@
 //! the cold start with a message naming the variable, and never reaches an allow; logs carry
 //! decisions, not tokens.
 
-mod common;
-
-use common::{Decision, Format, Harness, assert_allowed, assert_init_fails_naming, decide};
+use crate::common::{Decision, Format, Harness, assert_allowed, assert_init_fails_naming, decide};
 use serde_json::{Value, json};
 use testkit::TestKey;
 
@@ -188,7 +186,7 @@ fn real_event_variants_with_null_maps_and_websocket_connect() {
 
     // Payload 2.0 with null maps and the token only in identitySource.
     let mut event: Value = serde_json::from_str(include_str!(
-        "fixtures/apigw-v2-custom-authorizer-v2-request-null-maps.json"
+        "../fixtures/apigw-v2-custom-authorizer-v2-request-null-maps.json"
     ))
     .expect("fixture");
     event["identitySource"] = json!([bearer]);
@@ -226,7 +224,7 @@ fn real_event_variants_with_null_maps_and_websocket_connect() {
 
     // WebSocket $connect (REQUEST authorizer, version "$LATEST").
     let mut event: Value = serde_json::from_str(include_str!(
-        "fixtures/apigw-v2-custom-authorizer-websocket-request.json"
+        "../fixtures/apigw-v2-custom-authorizer-websocket-request.json"
     ))
     .expect("fixture");
     event["headers"]["Authorization"] = json!(bearer);
@@ -236,7 +234,7 @@ fn real_event_variants_with_null_maps_and_websocket_connect() {
     assert!(matches!(decision, Decision::Allow { .. }), "{decision:?}");
     let arn = event["methodArn"].as_str().expect("methodArn");
     assert!(
-        common::policy_allows(&answer.expect("allowed"), arn),
+        crate::common::policy_allows(&answer.expect("allowed"), arn),
         "policy does not cover {arn}"
     );
     event["headers"]["Authorization"] = json!("Bearer not.a.token");

@@ -3,13 +3,11 @@
 //! without any request to the IdP, trusts the snapshot no longer than fetched keys, says when
 //! it is stale, refreshes off the request path, and still refetches for an unknown `kid`.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{AUDIENCE, Format, Harness, assert_allowed, assert_denied, binary, eventually};
+use crate::common::{AUDIENCE, Format, Harness, assert_allowed, assert_denied, binary, eventually};
 use serde_json::{Value, json};
 use testkit::{Fault, JwksServer, TestKey};
 

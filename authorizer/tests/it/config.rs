@@ -2,9 +2,7 @@
 //! the real binary: several issuers, token sources, path rules, claim mapping, required scopes
 //! per route, inline JWKS, HMAC secrets, and their misconfigurations.
 
-mod common;
-
-use common::{
+use crate::common::{
     AUDIENCE, Decision, Format, Harness, assert_allowed, assert_allowed_event, assert_denied,
     assert_init_fails_naming, decide, event_arn, policy_allows,
 };

@@ -1,9 +1,7 @@
 //! Valid tokens are allowed in every event format and with every algorithm, and the answer carries
 //! the claims the way API Gateway needs them.
 
-mod common;
-
-use common::{AUDIENCE, Format, Harness, assert_allowed, assert_denied};
+use crate::common::{AUDIENCE, Format, Harness, assert_allowed, assert_denied};
 use serde_json::{Value, json};
 use testkit::TestKey;
 

@@ -1,6 +1,6 @@
 //! Shared harness for the integration tests: the real `authorizer` binary under the testkit's
 //! Lambda Runtime API stand-in, with a stand-in IdP on loopback, and real API Gateway events.
-#![allow(dead_code, unreachable_pub)] // each test file uses a different part of the harness
+#![allow(dead_code, unreachable_pub)] // the benches include this harness with #[path] and use part of it
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -11,10 +11,11 @@ use testkit::{InvokeError, JwksServer, RuntimeApi, TestKey};
 
 pub const AUDIENCE: &str = "https://api.example.com";
 
-const REST_TOKEN: &str = include_str!("../fixtures/apigw-custom-auth-request.json");
-const REST_REQUEST: &str = include_str!("../fixtures/apigw-custom-auth-request-type-request.json");
-const HTTP_V1: &str = include_str!("../fixtures/apigw-v2-custom-authorizer-v1-request.json");
-const HTTP_V2: &str = include_str!("../fixtures/apigw-v2-custom-authorizer-v2-request.json");
+const REST_TOKEN: &str = include_str!("../../fixtures/apigw-custom-auth-request.json");
+const REST_REQUEST: &str =
+    include_str!("../../fixtures/apigw-custom-auth-request-type-request.json");
+const HTTP_V1: &str = include_str!("../../fixtures/apigw-v2-custom-authorizer-v1-request.json");
+const HTTP_V2: &str = include_str!("../../fixtures/apigw-v2-custom-authorizer-v2-request.json");
 
 /// The authorizer event formats, with the answer style the process is configured for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,27 +290,18 @@ fn assert_policy_covers(format: Format, answer: &Value, targets: &[&str]) {
     };
     for target in targets {
         assert!(
-            resources.iter().any(|r| glob_match(r, target)),
+            resources
+                .iter()
+                .any(|r| shared::iam::wildcard_match(r, target)),
             "{format:?}: policy resources {resources:?} do not cover {target}"
         );
     }
 }
 
-/// Whether an answer's Allow statements cover `arn` (false for `isAuthorized` answers).
+/// Whether API Gateway would let an answer's caller invoke `arn` (false for `isAuthorized`
+/// answers and for documents it would refuse).
 pub fn policy_allows(answer: &Value, arn: &str) -> bool {
-    statements(answer).is_some_and(|statements| {
-        statements
-            .iter()
-            .filter(|s| s["Effect"] == "Allow")
-            .any(|s| match &s["Resource"] {
-                Value::String(r) => glob_match(r, arn),
-                Value::Array(rs) => rs
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .any(|r| glob_match(r, arn)),
-                _ => false,
-            })
-    })
+    shared::iam::allows(&answer["policyDocument"], arn) == Some(true)
 }
 
 /// The ARN of an event (`methodArn` or `routeArn`).
@@ -320,17 +312,6 @@ pub fn event_arn(event: &Value) -> String {
         .and_then(Value::as_str)
         .expect("event has an ARN")
         .to_owned()
-}
-
-/// API Gateway policy resource matching: `*` matches any run of characters.
-fn glob_match(pattern: &str, text: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == text,
-        Some((head, tail)) => {
-            text.starts_with(head)
-                && (0..=text.len() - head.len()).any(|i| glob_match(tail, &text[head.len() + i..]))
-        }
-    }
 }
 
 /// The keys a test process trusts, the stand-in IdP serving them, and the authorizer process.
