@@ -8,9 +8,11 @@
 //! - [`jwks_server`]: a stand-in IdP on `127.0.0.1:0` (discovery + JWKS) with hit counters, key
 //!   rotation and fault modes.
 //! - [`runtime`]: a Lambda Runtime API stand-in that runs a built function binary and invokes it.
+//! - [`function`]: a route function's binary under that stand-in, its proxy answers and log lines.
 //! - [`tls`]: a test CA, for the IdP stand-in over https.
 
 pub mod forge;
+pub mod function;
 pub mod jwks_server;
 pub mod keys;
 pub mod runtime;

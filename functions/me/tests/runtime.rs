@@ -1,11 +1,8 @@
 //! The built `me` binary under a Lambda Runtime API stand-in on loopback.
 
-#[path = "../../../shared/tests/support/function_runtime.rs"]
-mod support;
-
 use serde_json::json;
 use shared::fixtures::{self, event};
-use support::{call, start};
+use testkit::function::{self, call, start};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_me");
 
@@ -49,7 +46,7 @@ fn me_without_caller_is_401() {
 
 #[test]
 fn me_survives_malformed_events() {
-    support::malformed_events_get_error_answers_and_process_keeps_serving(
+    function::malformed_events_get_error_answers_and_process_keeps_serving(
         BINARY,
         &event(fixtures::HTTP_API_LAMBDA),
         200,

@@ -1,11 +1,8 @@
 //! The built `private` binary under a Lambda Runtime API stand-in on loopback.
 
-#[path = "../../../shared/tests/support/function_runtime.rs"]
-mod support;
-
 use serde_json::json;
 use shared::fixtures::{self, event};
-use support::{call, start, with_token_header};
+use testkit::function::{self, call, start, with_token_header};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_private");
 
@@ -38,7 +35,7 @@ fn private_without_caller_is_401_json() {
 
 #[test]
 fn private_survives_malformed_events() {
-    support::malformed_events_get_error_answers_and_process_keeps_serving(
+    function::malformed_events_get_error_answers_and_process_keeps_serving(
         BINARY,
         &event(fixtures::HTTP_API_JWT_AUTH0),
         200,
@@ -56,7 +53,7 @@ fn private_logs_route_status_sub_and_elapsed_without_token() {
         &runtime,
         &with_token_header(event(fixtures::HTTP_API_NO_AUTHORIZER)),
     );
-    let lines = support::request_log_lines(&runtime, 2);
+    let lines = function::request_log_lines(&runtime, 2);
     assert_eq!(lines.len(), 2, "{}", runtime.logs());
     let ok = &lines[0]["fields"];
     assert_eq!(
@@ -68,5 +65,5 @@ fn private_logs_route_status_sub_and_elapsed_without_token() {
     assert_eq!(denied["status"], json!(401));
     assert_eq!(denied["reason"], json!("no_caller"));
     assert_eq!(denied.get("sub"), None);
-    assert!(!runtime.logs().contains(support::TOKEN_MARKER));
+    assert!(!runtime.logs().contains(function::TOKEN_MARKER));
 }

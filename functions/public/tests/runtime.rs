@@ -1,11 +1,8 @@
 //! The built `public` binary under a Lambda Runtime API stand-in on loopback.
 
-#[path = "../../../shared/tests/support/function_runtime.rs"]
-mod support;
-
 use serde_json::json;
 use shared::fixtures::{self, event};
-use support::{call, start};
+use testkit::function::{self, call, start};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_public");
 
@@ -26,7 +23,7 @@ fn public_answers_http_api_and_rest_events() {
 
 #[test]
 fn public_survives_malformed_events() {
-    support::malformed_events_get_error_answers_and_process_keeps_serving(
+    function::malformed_events_get_error_answers_and_process_keeps_serving(
         BINARY,
         &event(fixtures::HTTP_API_NO_AUTHORIZER),
         200,
@@ -38,11 +35,11 @@ fn public_logs_one_line_per_request_without_token() {
     let runtime = start(BINARY);
     call(
         &runtime,
-        &support::with_token_header(event(fixtures::HTTP_API_NO_AUTHORIZER)),
+        &function::with_token_header(event(fixtures::HTTP_API_NO_AUTHORIZER)),
     );
-    let lines = support::request_log_lines(&runtime, 1);
+    let lines = function::request_log_lines(&runtime, 1);
     assert_eq!(lines.len(), 1, "{}", runtime.logs());
     assert_eq!(lines[0]["fields"]["route"], json!("/public"));
     assert_eq!(lines[0]["fields"]["status"], json!(200));
-    assert!(!runtime.logs().contains(support::TOKEN_MARKER));
+    assert!(!runtime.logs().contains(function::TOKEN_MARKER));
 }

@@ -1,11 +1,8 @@
 //! The built `shows` binary under a Lambda Runtime API stand-in on loopback.
 
-#[path = "../../../shared/tests/support/function_runtime.rs"]
-mod support;
-
 use serde_json::json;
 use shared::fixtures::{self, event, with_authorizer};
-use support::{call, start};
+use testkit::function::{self, call, start};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_shows");
 
@@ -56,7 +53,7 @@ fn shows_without_scope_is_403_and_without_caller_401() {
     assert_eq!(answer.status, 401);
     assert_eq!(answer.header("www-authenticate"), "Bearer realm=\"api\"");
 
-    let lines = support::request_log_lines(&runtime, 2);
+    let lines = function::request_log_lines(&runtime, 2);
     let reasons: Vec<_> = lines
         .iter()
         .map(|l| l["fields"]["reason"].clone())
@@ -71,7 +68,7 @@ fn shows_without_scope_is_403_and_without_caller_401() {
 
 #[test]
 fn shows_survives_malformed_events() {
-    support::malformed_events_get_error_answers_and_process_keeps_serving(
+    function::malformed_events_get_error_answers_and_process_keeps_serving(
         BINARY,
         &event(fixtures::REST_LAMBDA),
         200,

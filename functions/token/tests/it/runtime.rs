@@ -2,15 +2,12 @@
 //! configuration read from the real process environment, real events in,
 //! API Gateway responses out, and logs that never carry a token or the secret.
 
-#[path = "../../../../shared/tests/support/function_runtime.rs"]
-mod support;
-
 use std::collections::HashSet;
 use std::path::Path;
 
 use serde_json::{Value, json};
 use shared::fixtures::{self, event};
-use support::{call, with_token_header};
+use testkit::function::{self, call, with_token_header};
 use testkit::runtime::RuntimeApi;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_token");
@@ -67,7 +64,7 @@ fn assert_no_secrets_in_logs(runtime: &RuntimeApi, token: Option<&str>) {
     let logs = runtime.logs();
     assert!(!logs.contains(SECRET), "secret in logs:\n{logs}");
     assert!(
-        !logs.contains(support::TOKEN_MARKER),
+        !logs.contains(function::TOKEN_MARKER),
         "caller token in logs:\n{logs}"
     );
     if let Some(token) = token {
@@ -136,7 +133,7 @@ fn misconfigured_binary_logs_the_variable_and_answers_503() {
 
 #[test]
 fn token_survives_malformed_events() {
-    support::malformed_events_get_error_answers_and_process_keeps_serving(
+    function::malformed_events_get_error_answers_and_process_keeps_serving(
         BINARY,
         &event(fixtures::HTTP_API_LAMBDA),
         503,
@@ -156,7 +153,7 @@ fn voice_grant_for_a_voice_unsafe_identity_is_issued_with_a_warning() {
         json!({"incoming": {"allow": true}})
     );
     // The start-up line, the warning and the request's line.
-    let warned = support::request_log_lines(&runtime, 3).iter().any(|line| {
+    let warned = function::request_log_lines(&runtime, 3).iter().any(|line| {
         line["fields"]["reason"] == "identity_not_voice_safe" && line["level"] == "WARN"
     });
     assert!(warned, "{}", runtime.logs());
@@ -170,7 +167,7 @@ fn a_refused_request_logs_one_line_with_its_status_and_reason() {
     // A later request's line comes after every line of the first on the same stdout.
     assert_eq!(call(&runtime, &token_event("grants=sync")).status, 200);
     // The start-up line and one line per request.
-    let lines = support::request_log_lines(&runtime, 3);
+    let lines = function::request_log_lines(&runtime, 3);
     assert_eq!(lines.len(), 3, "{}", runtime.logs());
     let refused: Vec<&Value> = lines
         .iter()

@@ -1,13 +1,10 @@
-//! Helpers for the function crates' integration tests: run the built binary under
-//! testkit's Lambda Runtime API stand-in and read its answers and log lines.
-//! Included with `#[path]` by `functions/*/tests/runtime.rs` (not a test of `shared`).
-
-#![allow(dead_code, unreachable_pub)]
+//! For the route functions' integration tests: run a built function binary under the Runtime API
+//! stand-in, read its API Gateway proxy answers and its log lines.
 
 use std::path::Path;
 
+use crate::runtime::RuntimeApi;
 use serde_json::{Value, json};
-use testkit::runtime::RuntimeApi;
 
 /// A token-shaped marker sent in `Authorization` headers: it must never reach a log.
 pub const TOKEN_MARKER: &str =
