@@ -21,6 +21,8 @@ deploys an API whose authorizer cannot be invoked: every request answers 500). T
   local resolves that to an empty string even with --parameter-overrides; only a Secrets Manager
   dynamic reference, which no plain !Ref can replace, may keep it), and the functions'
   Architectures come from a parameter that allows x86_64 and arm64.
+- secrets come from Secrets Manager: TWILIO_SETTINGS (the Twilio API key secret among them) is a
+  `{{resolve:secretsmanager:...}}` dynamic reference, never a parameter's or a literal value;
 - template-authorizer.yaml (the authorizer alone, for an existing API) grants API Gateway the
   right to invoke it (an AWS::Lambda::Permission for apigateway.amazonaws.com), outputs its ARN
   and invocation URI, and gives it the same environment variables as template.yaml does.
@@ -387,6 +389,29 @@ def check_sam_local(t: dict) -> list[str]:
     return problems
 
 
+# Variables whose value holds a secret: they must be resolved from Secrets Manager at deploy time,
+# so the secret is in no template, stack parameter or samconfig.toml.
+SECRET_VARIABLES = {"TWILIO_SETTINGS", "TWILIO_API_KEY_SECRET"}
+
+
+def check_secrets(t: dict) -> list[str]:
+    problems = []
+    for name, fn in functions(t).items():
+        env = fn.get("Properties", {}).get("Environment", {}).get("Variables", {})
+        for var in sorted(SECRET_VARIABLES & set(env)):
+            value = env[var]
+            leaves = value["Fn::If"][1:] if isinstance(value, dict) and "Fn::If" in value else [value]
+            for leaf in leaves:
+                if leaf in ("", {"Ref": "AWS::NoValue"}):
+                    continue
+                if not (isinstance(leaf, dict) and "{{resolve:secretsmanager:" in json.dumps(leaf.get("Fn::Sub", ""))):
+                    problems.append(
+                        f"{name}: {var} holds a secret but is {json.dumps(leaf)}, not a Secrets Manager dynamic reference "
+                        "(!Sub \"{{resolve:secretsmanager:${...}}}\"): the secret would be a stack parameter"
+                    )
+    return problems
+
+
 def check(paths: list[Path], binaries: dict[str, Path]) -> list[str]:
     problems = []
     templates = {p.name: load(p) for p in paths}
@@ -396,6 +421,7 @@ def check(paths: list[Path], binaries: dict[str, Path]) -> list[str]:
             + check_api(t)
             + check_functions(t, binaries, require_all=name == "template.yaml")
             + check_sam_local(t)
+            + check_secrets(t)
         )
         problems += [f"{name}: {p}" for p in found]
     if "template.yaml" in templates and "template-jwt.yaml" in templates:
@@ -452,7 +478,7 @@ def self_test(binaries: dict[str, Path]) -> int:
             AUTHORIZER_RESPONSE_STYLE="iam"
         ),
         "simple responses from another parameter": lambda t: first_authorizer(t).update(
-            EnableSimpleResponses={"Fn::If": ["HasTwilioApiKeySecret", True, False]}
+            EnableSimpleResponses={"Fn::If": ["HasTwilio", True, False]}
         ),
         "cache TTL told to the authorizer differs from API Gateway's": lambda t: first_authorizer(t)["Identity"].update(
             ReauthorizeEvery=300
@@ -476,8 +502,11 @@ def self_test(binaries: dict[str, Path]) -> int:
         "function not deployed": lambda t: at(t, "Resources").pop("PrivateFunction"),
         "variable behind !If/AWS::NoValue (empty under sam local)": lambda t: at(
             t, "Resources", "AuthorizerFunction", "Properties", "Environment", "Variables"
-        ).update(JWKS_URI={"Fn::If": ["HasTwilioApiKeySecret", {"Ref": "JwksUri"}, {"Ref": "AWS::NoValue"}]}),
+        ).update(JWKS_URI={"Fn::If": ["HasTwilio", {"Ref": "JwksUri"}, {"Ref": "AWS::NoValue"}]}),
         "fixed arm64 architecture": lambda t: at(t, "Globals", "Function").update(Architectures=["arm64"]),
+        "Twilio settings from a plain parameter": lambda t: at(
+            t, "Resources", "TokenFunction", "Properties", "Environment", "Variables"
+        ).update(TWILIO_SETTINGS={"Fn::If": ["HasTwilio", {"Ref": "TwilioSecretId"}, ""]}),
     }
     failed = 0
     for what, mutate in mutations.items():
@@ -520,7 +549,13 @@ def self_test(binaries: dict[str, Path]) -> int:
 
 
 def check_single(t: dict, binaries: dict[str, Path]) -> list[str]:
-    return check_references(t) + check_api(t) + check_functions(t, binaries, require_all=True) + check_sam_local(t)
+    return (
+        check_references(t)
+        + check_api(t)
+        + check_functions(t, binaries, require_all=True)
+        + check_sam_local(t)
+        + check_secrets(t)
+    )
 
 
 def main(argv: list[str]) -> int:
