@@ -307,6 +307,19 @@ mod tests {
     }
 
     #[test]
+    fn deeply_nested_values_stop_at_the_parser_limit_without_a_crash() {
+        let deep = format!(
+            "{{\"video_rooms\": {}{}}}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert!(matches!(
+            parse(&deep),
+            Err(ConfigError::NotJson { line: 1, .. })
+        ));
+    }
+
+    #[test]
     fn json_that_is_not_an_object_is_refused_without_echo() {
         for text in [
             "\"document-api-key-secret-value-77\"",
