@@ -21,6 +21,11 @@ deploys an API whose authorizer cannot be invoked: every request answers 500). T
   local resolves that to an empty string even with --parameter-overrides; only a Secrets Manager
   dynamic reference, which no plain !Ref can replace, may keep it), and the functions'
   Architectures come from a parameter that allows x86_64 and arm64.
+- secrets come from Secrets Manager: TWILIO_SETTINGS (the Twilio API key secret among them) is a
+  `{{resolve:secretsmanager:...}}` dynamic reference, never a parameter's or a literal value;
+- samconfig.toml.example names only parameters its environment's template declares, in its
+  parameter_overrides and in the commented-out suggestions next to them (a renamed parameter
+  fails `sam deploy` with "Parameters: [X] do not exist in the template");
 - template-authorizer.yaml (the authorizer alone, for an existing API) grants API Gateway the
   right to invoke it (an AWS::Lambda::Permission for apigateway.amazonaws.com), outputs its ARN
   and invocation URI, and gives it the same environment variables as template.yaml does.
@@ -387,6 +392,29 @@ def check_sam_local(t: dict) -> list[str]:
     return problems
 
 
+# Variables whose value holds a secret: they must be resolved from Secrets Manager at deploy time,
+# so the secret is in no template, stack parameter or samconfig.toml.
+SECRET_VARIABLES = {"TWILIO_SETTINGS", "TWILIO_API_KEY_SECRET"}
+
+
+def check_secrets(t: dict) -> list[str]:
+    problems = []
+    for name, fn in functions(t).items():
+        env = fn.get("Properties", {}).get("Environment", {}).get("Variables", {})
+        for var in sorted(SECRET_VARIABLES & set(env)):
+            value = env[var]
+            leaves = value["Fn::If"][1:] if isinstance(value, dict) and "Fn::If" in value else [value]
+            for leaf in leaves:
+                if leaf in ("", {"Ref": "AWS::NoValue"}):
+                    continue
+                if not (isinstance(leaf, dict) and "{{resolve:secretsmanager:" in json.dumps(leaf.get("Fn::Sub", ""))):
+                    problems.append(
+                        f"{name}: {var} holds a secret but is {json.dumps(leaf)}, not a Secrets Manager dynamic reference "
+                        "(!Sub \"{{resolve:secretsmanager:${...}}}\"): the secret would be a stack parameter"
+                    )
+    return problems
+
+
 def check(paths: list[Path], binaries: dict[str, Path]) -> list[str]:
     problems = []
     templates = {p.name: load(p) for p in paths}
@@ -396,6 +424,7 @@ def check(paths: list[Path], binaries: dict[str, Path]) -> list[str]:
             + check_api(t)
             + check_functions(t, binaries, require_all=name == "template.yaml")
             + check_sam_local(t)
+            + check_secrets(t)
         )
         problems += [f"{name}: {p}" for p in found]
     if "template.yaml" in templates and "template-jwt.yaml" in templates:
@@ -404,6 +433,37 @@ def check(paths: list[Path], binaries: dict[str, Path]) -> list[str]:
             problems.append(f"template-jwt.yaml serves other routes than template.yaml: {sorted(main)} vs {sorted(jwt)}")
     if "template.yaml" in templates and "template-authorizer.yaml" in templates:
         problems += compare_authorizer_environment(templates["template.yaml"], templates["template-authorizer.yaml"])
+    samconfig = ROOT / "samconfig.toml.example"
+    if samconfig.exists():
+        every = {p.name: load(p) for p in ROOT.glob("template*.yaml")}
+        problems += check_samconfig(samconfig.read_text(), every)
+    return problems
+
+
+def check_samconfig(text: str, templates: dict[str, dict]) -> list[str]:
+    """Every `Name=` of samconfig.toml.example, commented out or not, is a parameter of the template
+    its environment builds."""
+    try:
+        import tomllib
+    except ImportError:  # pragma: no cover - Python before 3.11
+        print("warning: samconfig.toml.example not checked: needs Python 3.11 (tomllib)", file=sys.stderr)
+        return []
+
+    problems = []
+    config = tomllib.loads(text)
+    # Where each environment's section starts and ends, to read its commented-out suggestions too.
+    starts = [(m.start(), m.group(1)) for m in re.finditer(r"^\[(\w+)\.global\.parameters\]", text, re.M)]
+    for i, (start, env) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
+        template_file = config.get(env, {}).get("build", {}).get("parameters", {}).get("template_file", "template.yaml")
+        template = templates.get(template_file)
+        if template is None:
+            problems.append(f"samconfig.toml.example [{env}]: template_file {template_file} is not a template of this repository")
+            continue
+        declared = set(template.get("Parameters", {}))
+        for name in re.findall(r'"([A-Za-z][A-Za-z0-9]*)=', text[start:end]):
+            if name not in declared:
+                problems.append(f"samconfig.toml.example [{env}]: {name} is not a parameter of {template_file}")
     return problems
 
 
@@ -452,7 +512,7 @@ def self_test(binaries: dict[str, Path]) -> int:
             AUTHORIZER_RESPONSE_STYLE="iam"
         ),
         "simple responses from another parameter": lambda t: first_authorizer(t).update(
-            EnableSimpleResponses={"Fn::If": ["HasTwilioApiKeySecret", True, False]}
+            EnableSimpleResponses={"Fn::If": ["HasTwilio", True, False]}
         ),
         "cache TTL told to the authorizer differs from API Gateway's": lambda t: first_authorizer(t)["Identity"].update(
             ReauthorizeEvery=300
@@ -476,8 +536,11 @@ def self_test(binaries: dict[str, Path]) -> int:
         "function not deployed": lambda t: at(t, "Resources").pop("PrivateFunction"),
         "variable behind !If/AWS::NoValue (empty under sam local)": lambda t: at(
             t, "Resources", "AuthorizerFunction", "Properties", "Environment", "Variables"
-        ).update(JWKS_URI={"Fn::If": ["HasTwilioApiKeySecret", {"Ref": "JwksUri"}, {"Ref": "AWS::NoValue"}]}),
+        ).update(JWKS_URI={"Fn::If": ["HasTwilio", {"Ref": "JwksUri"}, {"Ref": "AWS::NoValue"}]}),
         "fixed arm64 architecture": lambda t: at(t, "Globals", "Function").update(Architectures=["arm64"]),
+        "Twilio settings from a plain parameter": lambda t: at(
+            t, "Resources", "TokenFunction", "Properties", "Environment", "Variables"
+        ).update(TWILIO_SETTINGS={"Fn::If": ["HasTwilio", {"Ref": "TwilioSecretId"}, ""]}),
     }
     failed = 0
     for what, mutate in mutations.items():
@@ -516,11 +579,34 @@ def self_test(binaries: dict[str, Path]) -> int:
         caught = check_references(t) + check_api(t) + compare_authorizer_environment(good, t)
         print(f"{'ok  ' if caught else 'MISS'} {what}" + (f": {caught[0]}" if caught else ""))
         failed += not caught
+    templates = {p.name: load(p) for p in ROOT.glob("template*.yaml")}
+    samconfig = (ROOT / "samconfig.toml.example").read_text()
+    if problems := check_samconfig(samconfig, templates):
+        print("samconfig.toml.example is not clean to start with:", *problems, sep="\n  ")
+        return 1
+    samconfig_mutations = {
+        "samconfig naming a parameter the template lacks": samconfig.replace(
+            '"JwtAudience=', '"JwtAudiences=', 1
+        ),
+        "samconfig suggesting a removed parameter in a comment": samconfig.replace(
+            '# "TwilioSecretId=', '# "TwilioApiKeySecretId=', 1
+        ),
+    }
+    for what, text in samconfig_mutations.items():
+        caught = check_samconfig(text, templates) if text != samconfig else []
+        print(f"{'ok  ' if caught else 'MISS'} {what}" + (f": {caught[0]}" if caught else ""))
+        failed += not caught
     return 1 if failed else 0
 
 
 def check_single(t: dict, binaries: dict[str, Path]) -> list[str]:
-    return check_references(t) + check_api(t) + check_functions(t, binaries, require_all=True) + check_sam_local(t)
+    return (
+        check_references(t)
+        + check_api(t)
+        + check_functions(t, binaries, require_all=True)
+        + check_sam_local(t)
+        + check_secrets(t)
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -698,8 +698,9 @@ Resources:
         assert_eq!(authorizer["JWT_LEEWAY_SECONDS"], "0");
         // No default: unset, as the deployed function would read an empty value.
         assert!(!authorizer.contains_key("JWT_ISSUER"));
-        // An !If only a deployment can resolve is left out.
-        assert!(!template.environments["token"].contains_key("TWILIO_API_KEY_SECRET"));
+        // An !If only a deployment can resolve is left out: the token route's one variable.
+        assert!(template.environments.contains_key("token"));
+        assert!(!template.environments["token"].contains_key("TWILIO_SETTINGS"));
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub enum TokenError {
     NotConfigured,
     /// The Twilio configuration is invalid (details in the start-up log).
     #[error(
-        "the Twilio configuration of this deployment is invalid; its start-up log names the variable to fix"
+        "the Twilio configuration of this deployment is invalid; its start-up log names the setting to fix"
     )]
     Misconfigured(#[source] ConfigError),
     /// `grants=` named a grant this route does not know.
@@ -114,8 +114,10 @@ mod tests {
 
     #[test]
     fn configuration_errors_are_503_without_details() {
-        let response =
-            RouteError::from(TokenError::Misconfigured(ConfigError::InvalidTtl)).into_response();
+        let err = ConfigError::InvalidTtl {
+            at: crate::config::Place::Var(crate::config::TOKEN_TTL_SECONDS.var),
+        };
+        let response = RouteError::from(TokenError::Misconfigured(err)).into_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         let Body::Text(text) = response.body() else {
             panic!("text body")

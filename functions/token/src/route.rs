@@ -78,7 +78,7 @@ impl TokenRoute {
             Ok(None) => {
                 warn!(
                     route = ROUTE,
-                    "twilio credentials not set (TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET); the route answers 503"
+                    "twilio credentials not set (neither TWILIO_SETTINGS nor TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET); the route answers 503"
                 );
                 State::NotConfigured
             }

@@ -283,3 +283,87 @@ async fn sample_event_gets_a_video_token_for_its_room() {
     let unconfigured = call(&route(&HashMap::new()), fixtures::request(&event)).await;
     assert_eq!(unconfigured.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
+
+/// The same settings as [`env`], as the one `TWILIO_SETTINGS` document a deployment reads from
+/// its Secrets Manager secret.
+fn settings_document() -> String {
+    json!({
+        "account_sid": ACCOUNT,
+        "api_key_sid": KEY,
+        "api_key_secret": SECRET,
+        "voice_application_sid": APP,
+        "voice_incoming_allow": true,
+        "video_rooms": ["standup", "retro"],
+        "conversations_service_sid": CONVERSATIONS,
+        "sync_service_sid": SYNC,
+        "token_ttl_seconds": 900,
+        "region": "ie1",
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn settings_document_configures_the_same_route_as_the_variables() {
+    let vars = HashMap::from([("TWILIO_SETTINGS".to_owned(), settings_document())]);
+    let from_document = route(&vars);
+    assert!(from_document.is_ready());
+    let from_variables = route(&env(&[]));
+    for query in ["room=retro", "grants=voice,chat", "grants=sync"] {
+        let a = body(&call(&from_document, lambda_authorizer_request(query)).await);
+        let b = body(&call(&from_variables, lambda_authorizer_request(query)).await);
+        let (header_a, mut claims_a) = verified(a["token"].as_str().unwrap());
+        let (header_b, mut claims_b) = verified(b["token"].as_str().unwrap());
+        assert_eq!(header_a, header_b, "{query}");
+        // Minted a moment apart: compare everything but the clock.
+        for claims in [&mut claims_a, &mut claims_b] {
+            let claims = claims.as_object_mut().unwrap();
+            for time in ["iat", "exp", "jti"] {
+                claims.remove(time);
+            }
+        }
+        assert_eq!(claims_a, claims_b, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn settings_document_with_a_variable_as_well_is_503_without_details() {
+    let mut vars = HashMap::from([("TWILIO_SETTINGS".to_owned(), settings_document())]);
+    vars.insert("TWILIO_VIDEO_ROOMS".to_owned(), "*".to_owned());
+    let route = route(&vars);
+    assert!(!route.is_ready());
+    let response = call(&route, lambda_authorizer_request("")).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = body(&response);
+    assert_eq!(body["error"], "twilio_misconfigured");
+    assert!(!body.to_string().contains(SECRET));
+}
+
+/// `events/token-env.json`, the `--env-vars` file for `sam local invoke TokenFunction`, holds a
+/// document that configures the route for the sample event's room.
+#[tokio::test]
+async fn sam_local_env_file_configures_the_sample_event() {
+    let file: Value =
+        serde_json::from_str(include_str!("../../../../events/token-env.json")).unwrap();
+    let variables = file["TokenFunction"].as_object().unwrap();
+    assert_eq!(
+        variables.keys().collect::<Vec<_>>(),
+        ["TWILIO_SETTINGS"],
+        "sam local passes only variables the template declares"
+    );
+    let vars = HashMap::from([(
+        "TWILIO_SETTINGS".to_owned(),
+        variables["TWILIO_SETTINGS"].as_str().unwrap().to_owned(),
+    )]);
+    let event: Value = serde_json::from_str(include_str!("../../../../events/token.json")).unwrap();
+    let response = call(&route(&vars), fixtures::request(&event)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = body(&response);
+    let token = body["token"].as_str().unwrap();
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert_eq!(claims["grants"]["video"], json!({"room": "standup"}));
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        600
+    );
+}

@@ -177,3 +177,94 @@ fn a_refused_request_logs_one_line_with_its_status_and_reason() {
     assert_eq!(refused[0]["fields"]["status"], 403);
     assert_eq!(refused[0]["fields"]["sub"], "auth0|bob");
 }
+
+/// `configured()` as the one `TWILIO_SETTINGS` document a deployment resolves from Secrets Manager.
+fn settings_document() -> String {
+    json!({
+        "account_sid": ACCOUNT,
+        "api_key_sid": KEY,
+        "api_key_secret": SECRET,
+        "video_rooms": ["standup"],
+        "sync_service_sid": "IS00000000000000000000000000000003",
+        "token_ttl_seconds": 300,
+    })
+    .to_string()
+}
+
+#[test]
+fn binary_configured_by_the_settings_document_issues_a_verifiable_token() {
+    let document = settings_document();
+    let runtime = start(&[("TWILIO_SETTINGS", &document)]);
+    let answer = call(&runtime, &token_event("grants=video,sync"));
+    assert_eq!(answer.status, 200, "{}", runtime.logs());
+    let token = answer.json()["token"].as_str().unwrap().to_owned();
+    let claims = claims(&token);
+    assert_eq!(claims["iss"], KEY);
+    assert_eq!(claims["sub"], ACCOUNT);
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        300
+    );
+    assert_eq!(
+        claims["grants"],
+        json!({
+            "identity": "auth0|bob",
+            "video": {"room": "standup"},
+            "data_sync": {"service_sid": "IS00000000000000000000000000000003"},
+        })
+    );
+    assert_no_secrets_in_logs(&runtime, Some(&token));
+}
+
+#[test]
+fn settings_document_and_variables_together_are_refused_naming_both() {
+    let document = settings_document();
+    let mut env = configured();
+    env.push(("TWILIO_SETTINGS", &document));
+    let runtime = start(&env);
+    let answer = call(&runtime, &token_event(""));
+    assert_eq!(answer.status, 503);
+    assert_eq!(answer.json()["error"], "twilio_misconfigured");
+    let logs = runtime.logs();
+    assert!(
+        logs.contains("TWILIO_SETTINGS and TWILIO_ACCOUNT_SID are both set"),
+        "{logs}"
+    );
+    assert_no_secrets_in_logs(&runtime, None);
+}
+
+#[test]
+fn bad_settings_documents_are_logged_by_key_without_the_secret() {
+    let cases = [
+        (
+            // The secret where a number belongs: named by type, never echoed.
+            json!({"account_sid": ACCOUNT, "api_key_sid": KEY, "api_key_secret": "k",
+                   "token_ttl_seconds": SECRET, "video_rooms": "*"})
+            .to_string(),
+            "TWILIO_SETTINGS.token_ttl_seconds must be a whole number of seconds, not a string",
+        ),
+        (
+            format!(
+                r#"{{"account_sid": "{ACCOUNT}", "api_key_secret": "{SECRET}", "api_key_secret": "x"}}"#
+            ),
+            "TWILIO_SETTINGS repeats the key \\\"api_key_secret\\\"",
+        ),
+        (
+            // The old format: the secret itself as plain text.
+            SECRET.to_owned(),
+            "TWILIO_SETTINGS is not valid JSON (line 1, column 1)",
+        ),
+        (
+            format!("\"{SECRET}\""),
+            "TWILIO_SETTINGS must be a JSON object of Twilio settings",
+        ),
+    ];
+    for (document, expected) in cases {
+        let runtime = start(&[("TWILIO_SETTINGS", &document)]);
+        let answer = call(&runtime, &token_event(""));
+        assert_eq!(answer.status, 503, "{document}");
+        assert_eq!(answer.json()["error"], "twilio_misconfigured");
+        assert!(runtime.logs().contains(expected), "{}", runtime.logs());
+        assert_no_secrets_in_logs(&runtime, None);
+    }
+}
