@@ -8,7 +8,7 @@
 //! concurrent refetches coalesce on that entry while the current key set keeps answering
 //! tokens whose `kid` it has.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -98,6 +98,7 @@ impl KeyStore {
             settings: self.settings,
             fresh: self.fresh.clone(),
             slot: self.next_slot.fetch_add(1, Ordering::Relaxed),
+            epoch: AtomicU64::new(0),
             state: Mutex::new(FetchState::default()),
         }
     }
@@ -106,9 +107,6 @@ impl KeyStore {
 #[derive(Debug, Default)]
 struct FetchState {
     history: FetchHistory,
-    /// The epoch under which the current key set is cached. A refetch for an unknown `kid`
-    /// loads under the next one and advances this when it succeeds.
-    epoch: u64,
     /// The last key set fetched successfully, served when the IdP fails (stale while error),
     /// up to `max_stale` after it was fetched; see [`FetchState::servable`].
     last_good: Option<Arc<KeySet>>,
@@ -150,6 +148,11 @@ pub struct JwksCache {
     /// Fresh key sets of all issuers (see [`KeyStore`]), keyed by this cache's `slot` and epoch.
     fresh: moka::future::Cache<EntryKey, Fresh>,
     slot: usize,
+    /// The epoch under which the current key set is cached. A refetch for an unknown `kid`
+    /// loads under the next one and advances this when it succeeds. Read without the lock (on
+    /// every request); written only with `state` locked, so decisions taken under the lock see
+    /// it as it stands.
+    epoch: AtomicU64,
     state: Mutex<FetchState>,
 }
 
@@ -167,6 +170,10 @@ pub enum KeyOutcome {
 }
 
 impl JwksCache {
+    fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
     fn state(&self) -> MutexGuard<'_, FetchState> {
         // The state is plain data updated in single statements; a panic elsewhere cannot leave it torn.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -181,7 +188,7 @@ impl JwksCache {
             KeySource::None => return KeyOutcome::AlgNotAllowed,
             KeySource::Remote { .. } => {}
         }
-        let epoch = self.state().epoch;
+        let epoch = self.epoch();
         let Some(fresh) = self.fresh.get(&(self.slot, epoch)).await else {
             return match self.refresh(Trigger::Missing, epoch).await {
                 Some(set) => outcome(set.find(kid, alg)),
@@ -212,7 +219,7 @@ impl JwksCache {
             self.schedule_refresh(fresh_for);
             return;
         }
-        let epoch = self.state().epoch;
+        let epoch = self.epoch();
         if self.fresh.get(&(self.slot, epoch)).await.is_none() {
             self.refresh(Trigger::Missing, epoch).await;
         }
@@ -239,27 +246,29 @@ impl JwksCache {
             state.last_good = Some(Arc::clone(&keys));
             state.last_good_until = Instant::now().checked_add(servable_for);
             state.seeded_fresh_for = Some(fresh_for);
-            state.epoch
+            self.epoch()
         };
         if !fresh_for.is_zero() {
-            // Fresh for what is left of its life counted from the snapshot's fetch.
+            // Fresh for what is left of its life counted from the snapshot's fetch, plus the
+            // time its background refresh (due then) may take: until that refresh replaces
+            // them, requests find these keys rather than start a fetch of their own.
             let fresh = Fresh {
                 keys,
-                ttl: fresh_for,
+                ttl: fresh_for.saturating_add(self.settings.timeout),
             };
             self.fresh.insert((self.slot, epoch), fresh).await;
         }
         true
     }
 
-    /// Refreshes seeded keys off the request path: a stale seed at once, a fresh one shortly
-    /// before it expires. The attempt is recorded as running from its start, so requests that
+    /// Refreshes seeded keys off the request path: a stale seed at once, a fresh one when its
+    /// freshness ends. The attempt is recorded as running from its start, so requests that
     /// find no fresh keys meanwhile are answered from the seeded ones instead of waiting (or
     /// fetching themselves).
     fn schedule_refresh(self: &Arc<Self>, fresh_for: Duration) {
         // Recorded now, before the task first runs, when the seeded keys are already due.
         let begun = if fresh_for.is_zero() {
-            let epoch = self.state().epoch;
+            let epoch = self.epoch();
             self.begin(Trigger::Missing, epoch).ok()
         } else {
             None
@@ -269,9 +278,8 @@ impl JwksCache {
             let (started, target) = match begun {
                 Some(begun) => begun,
                 None => {
-                    // A second early, so the refresh is under way when the seeded entry expires.
-                    tokio::time::sleep(fresh_for.saturating_sub(Duration::from_secs(1))).await;
-                    let epoch = cache.state().epoch;
+                    tokio::time::sleep(fresh_for).await;
+                    let epoch = cache.epoch();
                     match cache.begin(Trigger::Missing, epoch) {
                         Ok(begun) => begun,
                         Err(_) => return,
@@ -295,9 +303,10 @@ impl JwksCache {
         let target = {
             let state = self.state();
             let now = Instant::now();
-            if state.epoch != seen {
+            let current = self.epoch();
+            if current != seen {
                 // A refetch succeeded since we looked: its key set is the one to use.
-                state.epoch
+                current
             } else if trigger == Trigger::UnknownKid {
                 // Concurrent unknown kids load the same next epoch: one fetch, every answer
                 // from it (or, within the cooldown, no fetch at all).
@@ -336,7 +345,7 @@ impl JwksCache {
     fn begin(&self, trigger: Trigger, target: u64) -> Result<(Instant, u64), NotLoaded> {
         let mut state = self.state();
         let now = Instant::now();
-        if target < state.epoch
+        if target < self.epoch()
             || decide(&state.history, trigger, now, &self.settings) == Decision::Skip
         {
             return Err(NotLoaded::Skipped);
@@ -368,8 +377,9 @@ impl JwksCache {
                     state.history.last_failure = None;
                     state.last_good = Some(Arc::clone(&keys));
                     state.last_good_until = now.checked_add(self.settings.max_stale);
-                    let superseded = (state.epoch < target).then_some(state.epoch);
-                    state.epoch = state.epoch.max(target);
+                    let current = self.epoch();
+                    let superseded = (current < target).then_some(current);
+                    self.epoch.fetch_max(target, Ordering::AcqRel);
                     (keys, superseded)
                 }
                 Err(err) => {
@@ -504,7 +514,7 @@ impl JwksCache {
 
     /// Drops the fresh key set, as its TTL would.
     pub(crate) async fn expire_fresh(&self) {
-        let epoch = self.state().epoch;
+        let epoch = self.epoch();
         self.fresh.invalidate(&(self.slot, epoch)).await;
     }
 }
