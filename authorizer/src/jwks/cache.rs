@@ -539,6 +539,14 @@ mod tests {
         Arc::new(store.cache_for(idp.issuer(), source))
     }
 
+    /// Whether the cache finds an ES256 key under `kid`.
+    async fn finds(cache: &JwksCache, kid: &str) -> bool {
+        matches!(
+            cache.key_for(Some(kid), Alg::ES256).await,
+            KeyOutcome::Key(_)
+        )
+    }
+
     #[tokio::test]
     async fn interrupted_fetch_backs_off_like_a_failed_one() {
         let key = testkit::TestKey::ec_p256();
@@ -563,10 +571,7 @@ mod tests {
         assert_eq!(idp.jwks_hits(), 1, "refetched within the failure backoff");
         // Once a whole fetch timeout has passed, the abandoned attempt no longer holds back.
         cache.backdate(JwksSettings::default().timeout);
-        assert!(matches!(
-            cache.key_for(Some(key.kid()), Alg::ES256).await,
-            KeyOutcome::Key(_)
-        ));
+        assert!(finds(&cache, key.kid()).await);
         assert_eq!(idp.jwks_hits(), 2);
     }
 
@@ -579,14 +584,13 @@ mod tests {
             ..JwksSettings::default()
         };
         let cache = cache_for(&idp, settings);
-        let found = |o: &KeyOutcome| matches!(o, KeyOutcome::Key(_));
-        assert!(found(&cache.key_for(Some(key.kid()), Alg::ES256).await));
+        assert!(finds(&cache, key.kid()).await);
         idp.set_fault(testkit::Fault::Status(500));
 
         // Within the limit: the IdP fails, the last good keys are served.
         cache.expire_fresh().await;
         cache.backdate(Duration::from_secs(59));
-        assert!(found(&cache.key_for(Some(key.kid()), Alg::ES256).await));
+        assert!(finds(&cache, key.kid()).await);
 
         // Past it: denied as unavailable, even though keys are remembered.
         cache.backdate(Duration::from_secs(30));
@@ -602,10 +606,7 @@ mod tests {
         let key = testkit::TestKey::ec_p256();
         let idp = testkit::JwksServer::start_with(&[&key]);
         let cache = cache_for(&idp, JwksSettings::default());
-        assert!(matches!(
-            cache.key_for(Some(key.kid()), Alg::ES256).await,
-            KeyOutcome::Key(_)
-        ));
+        assert!(finds(&cache, key.kid()).await);
         idp.set_fault(testkit::Fault::Status(503));
         assert!(matches!(
             cache.key_for(Some("rotated"), Alg::ES256).await,
@@ -615,10 +616,7 @@ mod tests {
         // The known key still answers from the fresh set, past the failure backoff too: the
         // failed refetch neither dropped it nor made it due for a fetch.
         cache.backdate(JwksSettings::default().failure_backoff);
-        assert!(matches!(
-            cache.key_for(Some(key.kid()), Alg::ES256).await,
-            KeyOutcome::Key(_)
-        ));
+        assert!(finds(&cache, key.kid()).await);
         assert_eq!(idp.jwks_hits(), 2);
     }
 
@@ -635,17 +633,11 @@ mod tests {
         assert!(cache.seed(keys, stale).await);
         cache.warm_up().await;
         // Answered at once from the seeded keys, before the refresh task has even run.
-        assert!(matches!(
-            cache.key_for(Some(key.kid()), Alg::ES256).await,
-            KeyOutcome::Key(_)
-        ));
+        assert!(finds(&cache, key.kid()).await);
         while idp.jwks_hits() == 0 {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        assert!(matches!(
-            cache.key_for(Some(key.kid()), Alg::ES256).await,
-            KeyOutcome::Key(_)
-        ));
+        assert!(finds(&cache, key.kid()).await);
         assert_eq!(
             idp.jwks_hits(),
             1,
