@@ -715,10 +715,9 @@ mod tests {
 #[cfg(test)]
 mod document_tests {
     use std::collections::HashMap;
+    use std::sync::Arc;
 
-    use serde_json::json;
-
-    use serde_json::Value;
+    use serde_json::{Value, json};
 
     use super::*;
     use crate::alg::Alg;
@@ -761,6 +760,37 @@ mod document_tests {
         assert_eq!(c.token_sources, TokenSource::defaults());
         assert_eq!(c.path_rules, PathRules::ProtectAll);
         assert!(!c.decisions_depend_on_route());
+    }
+
+    #[test]
+    fn audience_string_is_split_on_commas_and_list_items_are_kept_whole() {
+        let c = config(
+            json!({"issuers": [
+                {"issuer": AUTH0, "audience": " a, b ,,"},
+                {"issuer": COGNITO, "audience": [" client1 ", "x,y", ""]}
+            ]}),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.issuers[0].audiences, vec!["a", "b"]);
+        // A list is already a list: an item is one audience, never joined and split again.
+        assert_eq!(c.issuers[1].audiences, vec!["client1", "x,y"]);
+    }
+
+    #[test]
+    fn inline_jwks_is_parsed_once_into_the_keys_served() {
+        let key = testkit::TestKey::ec_p256();
+        let c = config(
+            json!({"issuers": [{"issuer": AUTH0, "audience": "a", "jwks": testkit::TestKey::jwks(&[&key])}]}),
+            &[],
+        )
+        .unwrap();
+        let keys = c.issuers[0].jwks_inline.as_ref().expect("inline keys");
+        assert_eq!(keys.len(), 1);
+        match c.issuers[0].key_source() {
+            crate::jwks::KeySource::Inline(served) => assert!(Arc::ptr_eq(&served, keys)),
+            other => panic!("expected the inline keys, got {other:?}"),
+        }
     }
 
     #[test]
