@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 use crate::rules::{Route, RouteScope};
 
 /// One claim and the test its value must pass.

@@ -10,7 +10,9 @@ use serde_json::Value;
 use url::{Host, Url};
 
 use crate::claim_rules::{describe, error_at};
-use crate::config::{ConfigError, IssuerConfig, parse_secure_url};
+use crate::config_error::ConfigError;
+use crate::issuer::IssuerConfig;
+use crate::jwks::parse_secure_url;
 
 /// Which of the two issuer URL shapes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -280,12 +282,24 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::config::parse_issuer;
+    use crate::issuer::{CognitoRules, TokenUse};
 
     const POOL: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC";
 
+    /// The issuer as the configuration builds it: Cognito rules for a Cognito issuer.
     fn issuer(iss: &str) -> IssuerConfig {
-        parse_issuer("iss", iss, "aud", "client1", None, None).unwrap()
+        let url = Url::parse(iss).unwrap();
+        IssuerConfig {
+            issuer: iss.to_owned(),
+            audiences: vec!["client1".to_owned()],
+            jwks_uri: None,
+            cognito: CognitoIssuer::parse(&url).map(|_| CognitoRules {
+                token_use: vec![TokenUse::Access],
+            }),
+            jwks_inline: None,
+            hmac_keys: Vec::new(),
+            policy: Default::default(),
+        }
     }
 
     fn accepted(iss: &str, settings: Value) -> Vec<String> {
@@ -423,7 +437,7 @@ mod tests {
         let updated = issuer("https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC");
         assert_eq!(
             updated.cognito.map(|c| c.token_use),
-            Some(vec![crate::config::TokenUse::Access])
+            Some(vec![TokenUse::Access])
         );
         // ... and from it, the original form is one more accepted issuer.
         assert_eq!(

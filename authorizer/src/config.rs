@@ -4,19 +4,16 @@
 //! Every default lives in [`defaults`]. An empty variable counts as unset, so a SAM parameter
 //! left at `""` behaves like an absent one.
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::Value;
-use url::{Host, Url};
-
-use crate::alg::Alg;
 use crate::claim_rules::RouteClaimRules;
 use crate::claims::ClaimMapping;
-use crate::cognito::CognitoIssuer;
-use crate::config_file::parse_document;
-use crate::issuer_policy::IssuerPolicy;
+use crate::config_error::ConfigError;
+use crate::config_file::{parse_document, parse_issuer, parse_list};
+use crate::issuer::IssuerConfig;
+use crate::jwks::{JwksSettings, TlsRoots};
+use crate::policy::ResponseStyle;
 use crate::rules::{PathRules, RouteScope};
 use crate::token::TokenSource;
 
@@ -28,24 +25,15 @@ pub mod defaults {
     pub const LEEWAY: Duration = Duration::from_secs(0);
     /// Upper bound for `JWT_LEEWAY_SECONDS`.
     pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
-    /// `JWKS_TIMEOUT_MS`: total time for one fetch attempt (discovery + JWKS).
-    pub const JWKS_TIMEOUT: Duration = Duration::from_millis(3000);
-    /// `JWKS_CACHE_TTL_SECONDS`: how long fetched keys are used before refetching.
-    pub const JWKS_CACHE_TTL: Duration = Duration::from_secs(3600);
-    /// `JWKS_REFETCH_COOLDOWN_SECONDS`: at most one fetch per window for unknown `kid`s.
-    pub const JWKS_REFETCH_COOLDOWN: Duration = Duration::from_secs(15);
-    /// `JWKS_FAILURE_BACKOFF_SECONDS`: after a failed fetch, deny fast for this long
-    /// (or serve stale keys) instead of retrying on every request.
-    pub const JWKS_FAILURE_BACKOFF: Duration = Duration::from_secs(5);
-    /// `JWKS_MAX_STALE_SECONDS`: while the IdP fails, the last good keys are served for at most
-    /// this long after they were fetched; then requests are denied (`jwks_unavailable`).
-    pub const JWKS_MAX_STALE: Duration = Duration::from_secs(24 * 3600);
-    /// Largest JWKS (or discovery document) body we read, in bytes.
-    pub const JWKS_MAX_BYTES: usize = 1024 * 1024;
+    // The key cache's, with the settings they are the defaults of.
+    pub use crate::jwks::{
+        JWKS_CACHE_TTL, JWKS_FAILURE_BACKOFF, JWKS_MAX_BYTES, JWKS_MAX_STALE,
+        JWKS_REFETCH_COOLDOWN, JWKS_TIMEOUT,
+    };
 }
 
 /// Whole authorizer configuration.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Config {
     /// Trusted issuers; a token is checked against the one its `iss` names. Never empty.
     pub issuers: Vec<IssuerConfig>,
@@ -82,166 +70,6 @@ impl Config {
         self.path_rules != PathRules::ProtectAll
             || !self.route_scopes.is_empty()
             || !self.route_claim_rules.is_empty()
-    }
-}
-
-/// One trusted token issuer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IssuerConfig {
-    /// Exact value the token's `iss` must have (kept byte for byte as configured).
-    pub issuer: String,
-    /// Accepted audiences (`aud`; for Cognito access tokens, `client_id`). Never empty.
-    pub audiences: Vec<String>,
-    /// Where the keys are. `None`: discover from `<issuer>/.well-known/openid-configuration`,
-    /// falling back to `<issuer>/.well-known/jwks.json`.
-    pub jwks_uri: Option<Url>,
-    /// Cognito rules, present when the issuer is a Cognito user pool.
-    pub cognito: Option<CognitoRules>,
-    /// A JWKS given in configuration (validated at start-up): used instead of fetching.
-    pub jwks_inline: Option<Value>,
-    /// Shared secrets for HS256/384/512 tokens, each under its own `kid`. They live apart from
-    /// the JWKS keys: an HMAC token is only ever checked against these, and a JWKS never
-    /// provides an HMAC key. An issuer with secrets and no `jwks_uri`/`jwks` fetches no keys.
-    pub hmac_keys: Vec<HmacKey>,
-    /// What its tokens must be beyond the standard checks, and what the answer takes from them
-    /// (RFC 9068 profile, lifetime, claim rules, `principalId`, usage-plan key). Default: nothing.
-    pub policy: IssuerPolicy,
-}
-
-/// A shared secret for HMAC-signed tokens.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HmacKey {
-    /// The `kid` tokens signed with it carry.
-    pub kid: String,
-    /// The one algorithm it verifies.
-    pub alg: Alg,
-    /// The secret.
-    pub secret: Secret,
-}
-
-/// Secret bytes; never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Vec<u8>);
-
-impl Secret {
-    /// Wraps secret bytes.
-    pub fn new(bytes: Vec<u8>) -> Self {
-        Self(bytes)
-    }
-
-    /// The bytes.
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Secret([redacted; {} bytes])", self.0.len())
-    }
-}
-
-/// Rules specific to Amazon Cognito user pools.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CognitoRules {
-    /// Accepted `token_use` values. Default: access only.
-    pub token_use: Vec<TokenUse>,
-}
-
-/// Cognito's `token_use` claim.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TokenUse {
-    /// Access token: carries `client_id`, no `aud`.
-    Access,
-    /// ID token: carries `aud`.
-    Id,
-}
-
-impl TokenUse {
-    /// The claim value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Access => "access",
-            Self::Id => "id",
-        }
-    }
-}
-
-/// JWKS fetching and caching parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct JwksSettings {
-    /// Total time per fetch attempt. Default 3 s.
-    pub timeout: Duration,
-    /// Key lifetime in the cache. Default 1 h.
-    pub cache_ttl: Duration,
-    /// Minimum time between fetches triggered by unknown `kid`s. Default 15 s.
-    pub refetch_cooldown: Duration,
-    /// After a failed fetch, no new attempt for this long. Default 5 s.
-    pub failure_backoff: Duration,
-    /// Body size cap. Default 1 MiB.
-    pub max_bytes: usize,
-    /// How long after their fetch the last good keys may still be served while the IdP
-    /// fails. Default 24 h.
-    pub max_stale: Duration,
-    /// Which roots verify the IdP's certificate. Default [`TlsRoots::CompiledIn`].
-    pub tls_roots: TlsRoots,
-}
-
-/// Which root certificates verify the IdP's https certificate.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum TlsRoots {
-    /// Mozilla's roots as compiled into the binary (webpki-root-certs): building the https
-    /// client reads no file (0.16 ms, against about 7 ms for the system's roots, measured side
-    /// by side; README, Performance). The default.
-    #[default]
-    CompiledIn,
-    /// The system's roots, read when the https client is built (rustls-native-certs): used when
-    /// `SSL_CERT_FILE` or `SSL_CERT_DIR` is set, which is how a private CA (or a test CA) is
-    /// trusted.
-    System,
-}
-
-impl Default for JwksSettings {
-    fn default() -> Self {
-        Self {
-            timeout: defaults::JWKS_TIMEOUT,
-            cache_ttl: defaults::JWKS_CACHE_TTL,
-            refetch_cooldown: defaults::JWKS_REFETCH_COOLDOWN,
-            failure_backoff: defaults::JWKS_FAILURE_BACKOFF,
-            max_bytes: defaults::JWKS_MAX_BYTES,
-            max_stale: defaults::JWKS_MAX_STALE,
-            tls_roots: TlsRoots::default(),
-        }
-    }
-}
-
-/// How HTTP API payload 2.0 events are answered.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ResponseStyle {
-    /// `{"isAuthorized": bool, "context": {...}}` (the authorizer has `EnableSimpleResponses: true`).
-    #[default]
-    Simple,
-    /// An IAM policy, as for REST APIs.
-    Iam,
-}
-
-/// A configuration problem. The message names the variable and the fix; it never echoes
-/// a secret value.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("configuration error in {var}: {message}")]
-pub struct ConfigError {
-    /// The environment variable (or configuration key) at fault.
-    pub var: String,
-    /// What is wrong and how to fix it.
-    pub message: String,
-}
-
-impl ConfigError {
-    pub(crate) fn new(var: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            var: var.into(),
-            message: message.into(),
-        }
     }
 }
 
@@ -419,94 +247,16 @@ fn issuer_from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<IssuerConfig,
              Cognito: the app client id(s))",
         )
     })?;
+    let token_use = get("COGNITO_TOKEN_USE").map(|v| parse_list(&v));
     parse_issuer(
-        "JWT_ISSUER",
-        &issuer,
-        "JWT_AUDIENCE",
-        &audience,
+        ("JWT_ISSUER", &issuer),
+        ("JWT_AUDIENCE", parse_list(&audience)),
         get("JWKS_URI").as_deref().map(|u| ("JWKS_URI", u)),
-        get("COGNITO_TOKEN_USE")
-            .as_deref()
-            .map(|u| ("COGNITO_TOKEN_USE", u)),
+        token_use.map(|uses| ("COGNITO_TOKEN_USE", uses)),
     )
 }
 
-/// Builds one issuer's configuration; `*_var` names are used in error messages.
-pub(crate) fn parse_issuer(
-    issuer_var: &str,
-    issuer: &str,
-    audience_var: &str,
-    audience: &str,
-    jwks_uri: Option<(&str, &str)>,
-    token_use: Option<(&str, &str)>,
-) -> Result<IssuerConfig, ConfigError> {
-    let issuer_url = parse_secure_url(issuer_var, issuer)?;
-    let audiences = parse_list(audience);
-    if audiences.is_empty() {
-        return Err(ConfigError::new(
-            audience_var,
-            "lists no audience: give at least one value (comma-separated)",
-        ));
-    }
-    let jwks_uri = jwks_uri
-        .map(|(var, value)| parse_secure_url(var, value))
-        .transpose()?;
-    let cognito = if is_cognito_issuer(&issuer_url) {
-        let token_use = match token_use {
-            None => vec![TokenUse::Access],
-            Some((var, value)) => parse_token_use(var, value)?,
-        };
-        Some(CognitoRules { token_use })
-    } else {
-        None
-    };
-    Ok(IssuerConfig {
-        issuer: issuer.to_owned(),
-        audiences,
-        jwks_uri,
-        cognito,
-        jwks_inline: None,
-        hmac_keys: Vec::new(),
-        policy: IssuerPolicy::default(),
-    })
-}
-
-fn parse_list(value: &str) -> Vec<String> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-pub(crate) fn parse_token_use(var: &str, value: &str) -> Result<Vec<TokenUse>, ConfigError> {
-    let mut uses = Vec::new();
-    for item in parse_list(value) {
-        let token_use = match item.as_str() {
-            "access" => TokenUse::Access,
-            "id" => TokenUse::Id,
-            other => {
-                return Err(ConfigError::new(
-                    var,
-                    format!("unknown token use {other:?}: use `access`, `id` or `access,id`"),
-                ));
-            }
-        };
-        if !uses.contains(&token_use) {
-            uses.push(token_use);
-        }
-    }
-    if uses.is_empty() {
-        return Err(ConfigError::new(
-            var,
-            "is empty: use `access`, `id` or `access,id`",
-        ));
-    }
-    Ok(uses)
-}
-
-pub(crate) fn parse_response_style(var: &str, value: &str) -> Result<ResponseStyle, ConfigError> {
+fn parse_response_style(var: &str, value: &str) -> Result<ResponseStyle, ConfigError> {
     match value.to_ascii_lowercase().as_str() {
         "simple" => Ok(ResponseStyle::Simple),
         "iam" => Ok(ResponseStyle::Iam),
@@ -526,12 +276,7 @@ fn parse_u64(var: &str, value: &str) -> Result<u64, ConfigError> {
         .map_err(|_| ConfigError::new(var, format!("{value:?} is not a whole non-negative number")))
 }
 
-pub(crate) fn parse_in_range(
-    var: &str,
-    value: &str,
-    min: u64,
-    max: u64,
-) -> Result<u64, ConfigError> {
+fn parse_in_range(var: &str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
     let n = parse_u64(var, value)?;
     if !(min..=max).contains(&n) {
         return Err(ConfigError::new(
@@ -542,73 +287,19 @@ pub(crate) fn parse_in_range(
     Ok(n)
 }
 
-/// An issuer or key URL: `https`, or `http` on a loopback host (local development and tests).
-pub(crate) fn parse_secure_url(var: &str, value: &str) -> Result<Url, ConfigError> {
-    let shown = without_userinfo(value);
-    let url = Url::parse(value)
-        .map_err(|e| ConfigError::new(var, format!("{shown:?} is not a valid URL ({e})")))?;
-    check_secure_url(&url)
-        .map_err(|problem| ConfigError::new(var, format!("{shown:?} {problem}")))?;
-    Ok(url)
-}
-
-/// `value` with any `user:password@` removed, for error messages (which reach the Lambda
-/// init error and the logs). Works on text that does not parse as a URL too.
-fn without_userinfo(value: &str) -> String {
-    let Some(scheme_end) = value.find("://") else {
-        return value.to_owned();
-    };
-    let authority_start = scheme_end + 3;
-    let rest = &value[authority_start..];
-    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_len].rfind('@') {
-        Some(at) => format!(
-            "{}[credentials removed]@{}",
-            &value[..authority_start],
-            &rest[at + 1..]
-        ),
-        None => value.to_owned(),
-    }
-}
-
-/// The https rule shared by configuration and discovered `jwks_uri`s.
-pub(crate) fn check_secure_url(url: &Url) -> Result<(), &'static str> {
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not contain credentials");
-    }
-    if url.fragment().is_some() {
-        return Err("must not contain a fragment (#...)");
-    }
-    match url.scheme() {
-        "https" if url.host().is_some() => Ok(()),
-        "http" if url.host().is_some_and(|h| is_loopback(&h)) => Ok(()),
-        "http" => Err(
-            "must use https (plain http is only accepted for loopback hosts: 127.0.0.1, ::1, localhost)",
-        ),
-        _ => Err("must be an https URL"),
-    }
-}
-
-fn is_loopback(host: &Host<&str>) -> bool {
-    match host {
-        Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
-        Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
-        Host::Ipv6(ip) => IpAddr::V6(*ip).is_loopback(),
-    }
-}
-
-/// `https://cognito-idp.<region>.amazonaws.com/<user pool id>` or
-/// `https://issuer-cognito-idp.<region>.amazonaws.com/<user pool id>`, or `.amazonaws.com.cn` in
-/// the China partition (see [`crate::cognito`]).
-pub(crate) fn is_cognito_issuer(url: &Url) -> bool {
-    CognitoIssuer::parse(url).is_some()
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
 
+    use url::Url;
+
     use super::*;
+    use crate::cognito::CognitoIssuer;
+    use crate::issuer::{CognitoRules, TokenUse};
+
+    fn is_cognito_issuer(url: &Url) -> bool {
+        CognitoIssuer::parse(url).is_some()
+    }
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map: HashMap<String, String> = vars
@@ -995,10 +686,6 @@ mod tests {
             assert!(!err.to_string().contains("hunter2secret"), "{err}");
             assert!(err.to_string().contains("credentials removed"), "{err}");
         }
-        assert_eq!(
-            without_userinfo("https://keys.example.com/a@b"),
-            "https://keys.example.com/a@b"
-        );
     }
 
     #[test]
@@ -1021,5 +708,498 @@ mod tests {
         ] {
             assert!(!is_cognito_issuer(&Url::parse(no).unwrap()), "{no}");
         }
+    }
+}
+
+/// The configuration document, read end to end (with the environment it sits beside).
+#[cfg(test)]
+mod document_tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::alg::Alg;
+
+    const AUTH0: &str = "https://tenant.eu.auth0.com/";
+    const COGNITO: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC";
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn config(document: Value, extra: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut map: HashMap<String, String> = extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        map.insert("AUTHORIZER_CONFIG".into(), document.to_string());
+        // Route rules need the API Gateway answer cache off; these tests are about parsing.
+        map.entry("AUTHORIZER_CACHE_TTL_SECONDS".into())
+            .or_insert_with(|| "0".into());
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    fn err_var(document: Value, extra: &[(&str, &str)]) -> String {
+        config(document, extra).unwrap_err().var
+    }
+
+    #[test]
+    fn several_issuers_are_parsed_with_their_own_rules() {
+        let c = config(
+            json!({"issuers": [
+                {"issuer": AUTH0, "audience": "https://api"},
+                {"issuer": COGNITO, "audience": ["client1", "client2"], "token_use": ["access", "id"]}
+            ]}),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.issuers.len(), 2);
+        assert_eq!(c.issuers[0].audiences, vec!["https://api"]);
+        assert!(c.issuers[0].cognito.is_none());
+        assert_eq!(c.issuers[1].audiences, vec!["client1", "client2"]);
+        assert_eq!(c.issuers[1].cognito.as_ref().unwrap().token_use.len(), 2);
+        assert_eq!(c.token_sources, TokenSource::defaults());
+        assert_eq!(c.path_rules, PathRules::ProtectAll);
+        assert!(!c.decisions_depend_on_route());
+    }
+
+    #[test]
+    fn audience_string_is_split_on_commas_and_list_items_are_kept_whole() {
+        let c = config(
+            json!({"issuers": [
+                {"issuer": AUTH0, "audience": " a, b ,,"},
+                {"issuer": COGNITO, "audience": [" client1 ", "x,y", ""]}
+            ]}),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.issuers[0].audiences, vec!["a", "b"]);
+        // A list is already a list: an item is one audience, never joined and split again.
+        assert_eq!(c.issuers[1].audiences, vec!["client1", "x,y"]);
+    }
+
+    #[test]
+    fn inline_jwks_is_parsed_once_into_the_keys_served() {
+        let key = testkit::TestKey::ec_p256();
+        let c = config(
+            json!({"issuers": [{"issuer": AUTH0, "audience": "a", "jwks": testkit::TestKey::jwks(&[&key])}]}),
+            &[],
+        )
+        .unwrap();
+        let keys = c.issuers[0].jwks_inline.as_ref().expect("inline keys");
+        assert_eq!(keys.len(), 1);
+        match c.issuers[0].key_source() {
+            crate::jwks::KeySource::Inline(served) => assert!(Arc::ptr_eq(&served, keys)),
+            other => panic!("expected the inline keys, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn document_without_issuers_keeps_single_issuer_variables() {
+        let c = config(
+            json!({"public_paths": ["/health"]}),
+            &[("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")],
+        )
+        .unwrap();
+        assert_eq!(c.issuers[0].issuer, AUTH0);
+        assert!(c.decisions_depend_on_route());
+    }
+
+    #[test]
+    fn issuers_in_document_and_environment_conflict() {
+        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a"}]});
+        assert_eq!(err_var(doc, &[("JWT_ISSUER", AUTH0)]), "JWT_ISSUER");
+    }
+
+    #[test]
+    fn duplicate_issuer_is_rejected_naming_its_place() {
+        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a"}, {"issuer": AUTH0, "audience": "b"}]});
+        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[1]");
+    }
+
+    #[test]
+    fn unknown_field_is_rejected() {
+        let err = config(json!({"isuers": []}), &[]).unwrap_err();
+        assert_eq!(err.var, "AUTHORIZER_CONFIG");
+        assert!(err.message.contains("isuers"), "{err}");
+        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a", "audiences": "b"}]});
+        let err = config(doc, &[]).unwrap_err();
+        assert_eq!(err.var, "AUTHORIZER_CONFIG issuers[0]");
+        assert!(err.message.contains("\"audiences\""), "{err}");
+    }
+
+    fn err_text(text: &str) -> ConfigError {
+        let map: HashMap<&str, &str> = [
+            ("AUTHORIZER_CONFIG", text),
+            ("JWT_ISSUER", AUTH0),
+            ("JWT_AUDIENCE", "a"),
+            ("AUTHORIZER_CACHE_TTL_SECONDS", "0"),
+        ]
+        .into();
+        Config::from_lookup(|k| map.get(k).map(|v| (*v).to_owned())).unwrap_err()
+    }
+
+    #[test]
+    fn type_errors_name_their_place_and_what_was_found() {
+        let err = config(json!({"issuers": [{"issuer": AUTH0, "audience": 5}]}), &[]).unwrap_err();
+        assert_eq!(err.var, "AUTHORIZER_CONFIG issuers[0].audience");
+        assert_eq!(
+            err.message,
+            "expected a string or a list of strings, found the number 5"
+        );
+        assert_eq!(
+            err.to_string(),
+            "configuration error in AUTHORIZER_CONFIG issuers[0].audience: expected a string or a \
+             list of strings, found the number 5"
+        );
+        let env = [("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")];
+        for (doc, place, found) in [
+            (
+                json!({"issuers": [{"issuer": 1, "audience": "a"}]}),
+                "issuers[0].issuer",
+                "the number 1",
+            ),
+            (
+                json!({"issuers": [{"issuer": AUTH0, "audience": ["a", 2]}]}),
+                "issuers[0].audience[1]",
+                "the number 2",
+            ),
+            (
+                json!({"issuers": {"issuer": AUTH0}}),
+                "issuers",
+                "an object",
+            ),
+            (json!({"public_paths": "/a"}), "public_paths", "a string"),
+            (
+                json!({"public_paths": ["/a", null]}),
+                "public_paths[1]",
+                "null",
+            ),
+            (
+                json!({"token_sources": [{"header": true}]}),
+                "token_sources[0].header",
+                "true",
+            ),
+            (
+                json!({"claims": {"strip_namespaces": "yes"}}),
+                "claims.strip_namespaces",
+                "a string",
+            ),
+            (
+                json!({"claims": {"scope_as_list": "true"}}),
+                "claims.scope_as_list",
+                "a string",
+            ),
+            (
+                json!({"claims": {"include": {"a": 1}}}),
+                "claims.include[\"a\"]",
+                "the number 1",
+            ),
+            (
+                json!({"required_scopes": {"GET /x": {"a": 1}}}),
+                "required_scopes[\"GET /x\"]",
+                "an object",
+            ),
+            (
+                json!({"required_scopes": ["GET /x"]}),
+                "required_scopes",
+                "a list",
+            ),
+        ] {
+            let err = config(doc.clone(), &env).unwrap_err();
+            assert_eq!(err.var, format!("AUTHORIZER_CONFIG {place}"), "{doc}");
+            assert!(
+                err.message.ends_with(&format!("found {found}")),
+                "{doc}: {err}"
+            );
+            assert!(!err.message.contains("line 1"), "{err}");
+            assert!(!err.message.contains("variant"), "{err}");
+        }
+        let err = config(json!({"issuers": [{"issuer": AUTH0}]}), &[]).unwrap_err();
+        assert_eq!(
+            (err.var.as_str(), err.message.as_str()),
+            ("AUTHORIZER_CONFIG issuers[0].audience", "is missing")
+        );
+    }
+
+    #[test]
+    fn document_and_its_objects_must_be_objects_not_lists() {
+        for text in ["[]", "[[]]", "\"x\"", "5", "null", "true"] {
+            let err = err_text(text);
+            assert_eq!(err.var, "AUTHORIZER_CONFIG", "{text}");
+            assert!(
+                err.message.contains("expected a JSON object"),
+                "{text}: {err}"
+            );
+        }
+        // Positional forms of nested objects are refused too.
+        let doc = json!({"issuers": [[AUTH0, "a"]]});
+        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0]");
+        let doc = json!({"token_sources": [["Authorization", "Bearer"]]});
+        assert_eq!(
+            err_var(doc, &[("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")]),
+            "AUTHORIZER_CONFIG token_sources[0]"
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_at_every_level() {
+        for (text, key) in [
+            (
+                r#"{"public_paths": ["/a"], "public_paths": ["/b"]}"#,
+                "public_paths",
+            ),
+            (
+                r#"{"required_scopes": {"GET /shows": "read:shows", "GET /shows": "x"}}"#,
+                "GET /shows",
+            ),
+            (r#"{"claims": {"include": {"a": "b", "a": "c"}}}"#, "a"),
+            (
+                r#"{"token_sources": [{"header": "A", "header": "B"}]}"#,
+                "header",
+            ),
+            (
+                r#"{"issuers": [{"issuer": "https://a.example/", "audience": "a", "jwks": {"keys": [{"kty": "EC", "kty": "RSA"}]}}]}"#,
+                "kty",
+            ),
+        ] {
+            let err = err_text(text);
+            assert_eq!(err.var, "AUTHORIZER_CONFIG", "{text}");
+            assert!(
+                err.message.contains(&format!("{key:?} appears twice")),
+                "{text}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn inline_jwks_with_private_key_material_is_refused() {
+        for member in ["d", "p", "q", "dp", "dq", "qi", "oth"] {
+            let mut jwk = json!({"kty": "RSA", "kid": "k", "n": "AQAB", "e": "AQAB"});
+            jwk[member] = json!("AQAB");
+            let doc =
+                json!({"issuers": [{"issuer": AUTH0, "audience": "a", "jwks": {"keys": [jwk]}}]});
+            let err = config(doc, &[]).unwrap_err();
+            assert_eq!(err.var, "AUTHORIZER_CONFIG issuers[0].jwks.keys[0]");
+            assert!(
+                err.message
+                    .contains(&format!("private key material (`{member}`)")),
+                "{err}"
+            );
+        }
+        for jwk in [
+            json!({"kty": "oct", "k": "c2VjcmV0"}),
+            json!({"kty": "oct"}),
+        ] {
+            let doc =
+                json!({"issuers": [{"issuer": AUTH0, "audience": "a", "jwks": {"keys": [jwk]}}]});
+            let err = config(doc, &[]).unwrap_err();
+            assert_eq!(err.var, "AUTHORIZER_CONFIG issuers[0].jwks.keys[0]");
+            assert!(!err.message.contains("c2VjcmV0"), "{err}");
+        }
+    }
+
+    #[test]
+    fn include_onto_a_reserved_context_key_is_refused() {
+        let env = [("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")];
+        for target in [
+            "principalId",
+            "integrationLatency",
+            "claims",
+            "jwt",
+            "lambda",
+            "anonymous",
+        ] {
+            let doc = json!({"claims": {"include": {"https://x/id": target}}});
+            assert_eq!(
+                err_var(doc, &env),
+                "AUTHORIZER_CONFIG claims.include[\"https://x/id\"]",
+                "{target}"
+            );
+        }
+    }
+
+    #[test]
+    fn not_json_is_rejected() {
+        let map: HashMap<&str, &str> = [("AUTHORIZER_CONFIG", "{issuers:")].into();
+        let err = Config::from_lookup(|k| map.get(k).map(|v| (*v).to_owned())).unwrap_err();
+        assert_eq!(err.var, "AUTHORIZER_CONFIG");
+    }
+
+    #[test]
+    fn issuer_rules_apply_inside_document() {
+        let doc = json!({"issuers": [{"issuer": "http://idp.example.com/", "audience": "a"}]});
+        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0].issuer");
+        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": []}]});
+        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0].audience");
+        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a", "token_use": "id"}]});
+        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0].token_use");
+    }
+
+    #[test]
+    fn inline_jwks_is_validated() {
+        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a", "jwks": {"keys": [{"kty": "EC", "crv": "P-256"}]}}]});
+        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0].jwks");
+        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a", "jwks": {"keys": []},
+                                      "jwks_uri": "https://idp.example.com/jwks"}]});
+        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0].jwks");
+    }
+
+    #[test]
+    fn hmac_secret_comes_from_named_variable_and_is_never_printed() {
+        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a",
+                                      "hmac": [{"kid": "local", "secret_env": "MY_SECRET"}]}]});
+        let c = config(doc.clone(), &[("MY_SECRET", SECRET)]).unwrap();
+        let key = &c.issuers[0].hmac_keys[0];
+        assert_eq!((key.kid.as_str(), key.alg), ("local", Alg::HS256));
+        assert_eq!(key.secret.expose(), SECRET.as_bytes());
+        assert!(!format!("{c:?}").contains(SECRET));
+        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0].hmac[0]");
+    }
+
+    #[test]
+    fn short_hmac_secret_is_rejected_per_algorithm() {
+        let doc = |alg: &str| {
+            json!({"issuers": [{"issuer": AUTH0, "audience": "a",
+                                "hmac": [{"kid": "k", "secret_env": "S", "alg": alg}]}]})
+        };
+        let err = config(doc("HS256"), &[("S", "too-short")]).unwrap_err();
+        assert_eq!(err.var, "AUTHORIZER_CONFIG issuers[0].hmac[0]");
+        assert!(!err.to_string().contains("too-short"));
+        assert!(config(doc("HS256"), &[("S", SECRET)]).is_ok());
+        assert!(config(doc("HS384"), &[("S", SECRET)]).is_err());
+        assert!(config(doc("RS256"), &[("S", SECRET)]).is_err());
+    }
+
+    #[test]
+    fn token_sources_are_parsed_in_order() {
+        let doc = json!({"token_sources": [
+            {"header": "Authorization", "prefix": "Token"},
+            {"header": "X-Api-Key"},
+            {"query": "access_token"},
+            {"cookie": "session"}
+        ]});
+        let c = config(doc, &[("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")]).unwrap();
+        assert_eq!(
+            c.token_sources,
+            vec![
+                TokenSource::Header {
+                    name: "Authorization".into(),
+                    prefix: Some("Token".into())
+                },
+                TokenSource::Header {
+                    name: "X-Api-Key".into(),
+                    prefix: None
+                },
+                TokenSource::Query {
+                    name: "access_token".into()
+                },
+                TokenSource::Cookie {
+                    name: "session".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn ambiguous_token_source_is_rejected() {
+        let env = [("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")];
+        for source in [
+            json!({"header": "A", "query": "b"}),
+            json!({"query": "t", "prefix": "Bearer"}),
+            json!({}),
+            json!({"cookie": " "}),
+        ] {
+            let doc = json!({"token_sources": [source]});
+            assert_eq!(
+                err_var(doc, &env),
+                "AUTHORIZER_CONFIG token_sources[0]",
+                "{source}"
+            );
+        }
+        assert_eq!(
+            err_var(json!({"token_sources": []}), &env),
+            "AUTHORIZER_CONFIG token_sources"
+        );
+    }
+
+    #[test]
+    fn path_rules_are_exclusive_and_validated() {
+        let env = [("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")];
+        let both = json!({"public_paths": ["/a"], "protected_paths": ["/b"]});
+        assert_eq!(
+            err_var(both, &env),
+            "AUTHORIZER_CONFIG public_paths/protected_paths"
+        );
+        assert_eq!(
+            err_var(json!({"public_paths": ["nope"]}), &env),
+            "AUTHORIZER_CONFIG public_paths[0]"
+        );
+        let c = config(json!({"protected_paths": ["/admin/*"]}), &env).unwrap();
+        assert!(matches!(c.path_rules, PathRules::ProtectedPaths(_)));
+    }
+
+    #[test]
+    fn claims_and_required_scopes_are_parsed() {
+        let env = [("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")];
+        let doc = json!({
+            "claims": {"include": {"https://example.com/roles": "roles"}, "strip_namespaces": ["https://example.com/"], "scope_as_list": true},
+            "required_scopes": {"GET /shows": "read:shows", "POST /shows/*": ["write:shows", "admin"]}
+        });
+        let c = config(doc, &env).unwrap();
+        assert_eq!(
+            c.claim_mapping.include,
+            Some(vec![(
+                "https://example.com/roles".to_owned(),
+                "roles".to_owned()
+            )])
+        );
+        assert!(c.claim_mapping.scope_as_list);
+        assert_eq!(c.route_scopes.len(), 2);
+        assert!(c.decisions_depend_on_route());
+        let bad = json!({"required_scopes": {"GET shows": "x"}});
+        assert_eq!(
+            err_var(bad, &env),
+            "AUTHORIZER_CONFIG required_scopes[\"GET shows\"]"
+        );
+        let empty = json!({"required_scopes": {"GET /shows": []}});
+        assert_eq!(
+            err_var(empty, &env),
+            "AUTHORIZER_CONFIG required_scopes[\"GET /shows\"]"
+        );
+    }
+
+    #[test]
+    fn config_file_is_read_and_exclusive_with_inline_document() {
+        let path =
+            std::env::temp_dir().join(format!("authorizer-config-{}.json", std::process::id()));
+        std::fs::write(
+            &path,
+            json!({"issuers": [{"issuer": AUTH0, "audience": "a"}]}).to_string(),
+        )
+        .unwrap();
+        let path_str = path.to_str().unwrap().to_owned();
+        let map: HashMap<&str, String> = [("AUTHORIZER_CONFIG_FILE", path_str.clone())].into();
+        let c = Config::from_lookup(|k| map.get(k).cloned()).unwrap();
+        assert_eq!(c.issuers[0].issuer, AUTH0);
+        let both: HashMap<&str, String> = [
+            ("AUTHORIZER_CONFIG_FILE", path_str),
+            ("AUTHORIZER_CONFIG", "{}".into()),
+        ]
+        .into();
+        assert_eq!(
+            Config::from_lookup(|k| both.get(k).cloned())
+                .unwrap_err()
+                .var,
+            "AUTHORIZER_CONFIG"
+        );
+        std::fs::remove_file(&path).unwrap();
+        let missing: HashMap<&str, String> =
+            [("AUTHORIZER_CONFIG_FILE", "/nonexistent/config.json".into())].into();
+        assert_eq!(
+            Config::from_lookup(|k| missing.get(k).cloned())
+                .unwrap_err()
+                .var,
+            "AUTHORIZER_CONFIG_FILE"
+        );
     }
 }

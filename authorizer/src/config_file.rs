@@ -14,12 +14,16 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use std::sync::Arc;
+
 use crate::alg::{Alg, AlgSet};
 use crate::claim_rules::{RouteClaimRules, parse_route_rules};
 use crate::claims::{ClaimMapping, StripNamespaces, is_reserved_context_key};
-use crate::config::{ConfigError, HmacKey, IssuerConfig, Secret, parse_issuer};
+use crate::cognito::{self, CognitoIssuer};
+use crate::config_error::ConfigError;
+use crate::issuer::{CognitoRules, HmacKey, IssuerConfig, Secret, TokenUse};
 use crate::issuer_policy::{IssuerPolicy, PolicyFields};
-use crate::jwks::parse_jwks_value;
+use crate::jwks::{parse_jwks_value, parse_secure_url};
 use crate::rules::{PathPattern, PathRules, RouteScope};
 use crate::token::TokenSource;
 
@@ -203,31 +207,27 @@ fn parse_issuer_object(
         ],
     )?;
     let issuer = doc.string(&place.key("issuer"), doc.required(place, obj, "issuer")?)?;
-    let audience = doc
-        .string_or_list(
-            &place.key("audience"),
-            doc.required(place, obj, "audience")?,
-        )?
-        .join(",");
+    let audiences = doc.string_or_list(
+        &place.key("audience"),
+        doc.required(place, obj, "audience")?,
+    )?;
     let jwks_uri = field(obj, "jwks_uri")
         .map(|v| doc.string(&place.key("jwks_uri"), v))
         .transpose()?;
     let token_use = field(obj, "token_use")
         .map(|v| doc.string_or_list(&place.key("token_use"), v))
-        .transpose()?
-        .map(|list| list.join(","));
+        .transpose()?;
     let name = |field: &str| doc.var_of(&place.key(field));
     let (issuer_var, audience_var) = (name("issuer"), name("audience"));
     let (jwks_uri_var, token_use_var) = (name("jwks_uri"), name("token_use"));
+    let token_use_given = token_use.is_some();
     let mut issuer = parse_issuer(
-        &issuer_var,
-        issuer.trim(),
-        &audience_var,
-        &audience,
+        (&issuer_var, issuer.trim()),
+        (&audience_var, audiences),
         jwks_uri.as_deref().map(|u| (jwks_uri_var.as_str(), u)),
-        token_use.as_deref().map(|t| (token_use_var.as_str(), t)),
+        token_use.map(|uses| (token_use_var.as_str(), uses)),
     )?;
-    if token_use.is_some() && issuer.cognito.is_none() {
+    if token_use_given && issuer.cognito.is_none() {
         return Err(ConfigError::new(
             token_use_var,
             "only applies to Cognito issuers (https://cognito-idp.<region>.amazonaws.com/<pool id> or \
@@ -240,8 +240,9 @@ fn parse_issuer_object(
             return Err(doc.error(&at, "and jwks_uri are both set: keep one"));
         }
         refuse_private_keys(doc, &at, jwks)?;
-        parse_jwks_value(jwks).map_err(|e| doc.error(&at, format!("is not a usable JWKS: {e}")))?;
-        issuer.jwks_inline = Some(jwks.clone());
+        let keys = parse_jwks_value(jwks)
+            .map_err(|e| doc.error(&at, format!("is not a usable JWKS: {e}")))?;
+        issuer.jwks_inline = Some(Arc::new(keys));
     }
     if let Some(hmac) = field(obj, "hmac") {
         let at = place.key("hmac");
@@ -271,11 +272,86 @@ fn parse_issuer_object(
             usage_identifier_claim: own("usage_identifier_claim"),
         },
     )?;
-    crate::cognito::expand(
+    cognito::expand(
         &doc.var_of(&place.key("cognito")),
         issuer,
         obj.get("cognito"),
     )
+}
+
+/// Builds one issuer's configuration from values read from the environment or a document,
+/// each with the name its errors give (`JWT_AUDIENCE`, `AUTHORIZER_CONFIG issuers[0].audience`).
+/// Lists arrive as lists (split, trimmed, empty items dropped) and stay lists.
+pub(crate) fn parse_issuer(
+    (issuer_var, issuer): (&str, &str),
+    (audience_var, audiences): (&str, Vec<String>),
+    jwks_uri: Option<(&str, &str)>,
+    token_use: Option<(&str, Vec<String>)>,
+) -> Result<IssuerConfig, ConfigError> {
+    let issuer_url = parse_secure_url(issuer_var, issuer)?;
+    if audiences.is_empty() {
+        return Err(ConfigError::new(
+            audience_var,
+            "lists no audience: give at least one value (comma-separated)",
+        ));
+    }
+    let jwks_uri = jwks_uri
+        .map(|(var, value)| parse_secure_url(var, value))
+        .transpose()?;
+    let cognito = if CognitoIssuer::parse(&issuer_url).is_some() {
+        let token_use = match token_use {
+            None => vec![TokenUse::Access],
+            Some((var, uses)) => parse_token_use(var, &uses)?,
+        };
+        Some(CognitoRules { token_use })
+    } else {
+        None
+    };
+    Ok(IssuerConfig {
+        issuer: issuer.to_owned(),
+        audiences,
+        jwks_uri,
+        cognito,
+        jwks_inline: None,
+        hmac_keys: Vec::new(),
+        policy: IssuerPolicy::default(),
+    })
+}
+
+/// A comma-separated variable as a list: items trimmed, empty ones dropped.
+pub(crate) fn parse_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn parse_token_use(var: &str, items: &[String]) -> Result<Vec<TokenUse>, ConfigError> {
+    let mut uses = Vec::new();
+    for item in items {
+        let token_use = match item.as_str() {
+            "access" => TokenUse::Access,
+            "id" => TokenUse::Id,
+            other => {
+                return Err(ConfigError::new(
+                    var,
+                    format!("unknown token use {other:?}: use `access`, `id` or `access,id`"),
+                ));
+            }
+        };
+        if !uses.contains(&token_use) {
+            uses.push(token_use);
+        }
+    }
+    if uses.is_empty() {
+        return Err(ConfigError::new(
+            var,
+            "is empty: use `access`, `id` or `access,id`",
+        ));
+    }
+    Ok(uses)
 }
 
 /// A JWKS pasted into the configuration must hold public keys only: a private key there is a
@@ -743,465 +819,5 @@ impl<'de> Visitor<'de> for Strict {
             obj.insert(key, value);
         }
         Ok(Value::Object(obj))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
-
-    use serde_json::json;
-
-    use super::*;
-    use crate::config::Config;
-
-    const AUTH0: &str = "https://tenant.eu.auth0.com/";
-    const COGNITO: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC";
-    const SECRET: &str = "0123456789abcdef0123456789abcdef";
-
-    fn config(document: Value, extra: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let mut map: HashMap<String, String> = extra
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        map.insert("AUTHORIZER_CONFIG".into(), document.to_string());
-        // Route rules need the API Gateway answer cache off; these tests are about parsing.
-        map.entry("AUTHORIZER_CACHE_TTL_SECONDS".into())
-            .or_insert_with(|| "0".into());
-        Config::from_lookup(|k| map.get(k).cloned())
-    }
-
-    fn err_var(document: Value, extra: &[(&str, &str)]) -> String {
-        config(document, extra).unwrap_err().var
-    }
-
-    #[test]
-    fn several_issuers_are_parsed_with_their_own_rules() {
-        let c = config(
-            json!({"issuers": [
-                {"issuer": AUTH0, "audience": "https://api"},
-                {"issuer": COGNITO, "audience": ["client1", "client2"], "token_use": ["access", "id"]}
-            ]}),
-            &[],
-        )
-        .unwrap();
-        assert_eq!(c.issuers.len(), 2);
-        assert_eq!(c.issuers[0].audiences, vec!["https://api"]);
-        assert!(c.issuers[0].cognito.is_none());
-        assert_eq!(c.issuers[1].audiences, vec!["client1", "client2"]);
-        assert_eq!(c.issuers[1].cognito.as_ref().unwrap().token_use.len(), 2);
-        assert_eq!(c.token_sources, TokenSource::defaults());
-        assert_eq!(c.path_rules, PathRules::ProtectAll);
-        assert!(!c.decisions_depend_on_route());
-    }
-
-    #[test]
-    fn document_without_issuers_keeps_single_issuer_variables() {
-        let c = config(
-            json!({"public_paths": ["/health"]}),
-            &[("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")],
-        )
-        .unwrap();
-        assert_eq!(c.issuers[0].issuer, AUTH0);
-        assert!(c.decisions_depend_on_route());
-    }
-
-    #[test]
-    fn issuers_in_document_and_environment_conflict() {
-        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a"}]});
-        assert_eq!(err_var(doc, &[("JWT_ISSUER", AUTH0)]), "JWT_ISSUER");
-    }
-
-    #[test]
-    fn duplicate_issuer_is_rejected_naming_its_place() {
-        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a"}, {"issuer": AUTH0, "audience": "b"}]});
-        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[1]");
-    }
-
-    #[test]
-    fn unknown_field_is_rejected() {
-        let err = config(json!({"isuers": []}), &[]).unwrap_err();
-        assert_eq!(err.var, "AUTHORIZER_CONFIG");
-        assert!(err.message.contains("isuers"), "{err}");
-        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a", "audiences": "b"}]});
-        let err = config(doc, &[]).unwrap_err();
-        assert_eq!(err.var, "AUTHORIZER_CONFIG issuers[0]");
-        assert!(err.message.contains("\"audiences\""), "{err}");
-    }
-
-    fn err_text(text: &str) -> ConfigError {
-        let map: HashMap<&str, &str> = [
-            ("AUTHORIZER_CONFIG", text),
-            ("JWT_ISSUER", AUTH0),
-            ("JWT_AUDIENCE", "a"),
-            ("AUTHORIZER_CACHE_TTL_SECONDS", "0"),
-        ]
-        .into();
-        Config::from_lookup(|k| map.get(k).map(|v| (*v).to_owned())).unwrap_err()
-    }
-
-    #[test]
-    fn type_errors_name_their_place_and_what_was_found() {
-        let err = config(json!({"issuers": [{"issuer": AUTH0, "audience": 5}]}), &[]).unwrap_err();
-        assert_eq!(err.var, "AUTHORIZER_CONFIG issuers[0].audience");
-        assert_eq!(
-            err.message,
-            "expected a string or a list of strings, found the number 5"
-        );
-        assert_eq!(
-            err.to_string(),
-            "configuration error in AUTHORIZER_CONFIG issuers[0].audience: expected a string or a \
-             list of strings, found the number 5"
-        );
-        let env = [("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")];
-        for (doc, place, found) in [
-            (
-                json!({"issuers": [{"issuer": 1, "audience": "a"}]}),
-                "issuers[0].issuer",
-                "the number 1",
-            ),
-            (
-                json!({"issuers": [{"issuer": AUTH0, "audience": ["a", 2]}]}),
-                "issuers[0].audience[1]",
-                "the number 2",
-            ),
-            (
-                json!({"issuers": {"issuer": AUTH0}}),
-                "issuers",
-                "an object",
-            ),
-            (json!({"public_paths": "/a"}), "public_paths", "a string"),
-            (
-                json!({"public_paths": ["/a", null]}),
-                "public_paths[1]",
-                "null",
-            ),
-            (
-                json!({"token_sources": [{"header": true}]}),
-                "token_sources[0].header",
-                "true",
-            ),
-            (
-                json!({"claims": {"strip_namespaces": "yes"}}),
-                "claims.strip_namespaces",
-                "a string",
-            ),
-            (
-                json!({"claims": {"scope_as_list": "true"}}),
-                "claims.scope_as_list",
-                "a string",
-            ),
-            (
-                json!({"claims": {"include": {"a": 1}}}),
-                "claims.include[\"a\"]",
-                "the number 1",
-            ),
-            (
-                json!({"required_scopes": {"GET /x": {"a": 1}}}),
-                "required_scopes[\"GET /x\"]",
-                "an object",
-            ),
-            (
-                json!({"required_scopes": ["GET /x"]}),
-                "required_scopes",
-                "a list",
-            ),
-        ] {
-            let err = config(doc.clone(), &env).unwrap_err();
-            assert_eq!(err.var, format!("AUTHORIZER_CONFIG {place}"), "{doc}");
-            assert!(
-                err.message.ends_with(&format!("found {found}")),
-                "{doc}: {err}"
-            );
-            assert!(!err.message.contains("line 1"), "{err}");
-            assert!(!err.message.contains("variant"), "{err}");
-        }
-        let err = config(json!({"issuers": [{"issuer": AUTH0}]}), &[]).unwrap_err();
-        assert_eq!(
-            (err.var.as_str(), err.message.as_str()),
-            ("AUTHORIZER_CONFIG issuers[0].audience", "is missing")
-        );
-    }
-
-    #[test]
-    fn document_and_its_objects_must_be_objects_not_lists() {
-        for text in ["[]", "[[]]", "\"x\"", "5", "null", "true"] {
-            let err = err_text(text);
-            assert_eq!(err.var, "AUTHORIZER_CONFIG", "{text}");
-            assert!(
-                err.message.contains("expected a JSON object"),
-                "{text}: {err}"
-            );
-        }
-        // Positional forms of nested objects are refused too.
-        let doc = json!({"issuers": [[AUTH0, "a"]]});
-        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0]");
-        let doc = json!({"token_sources": [["Authorization", "Bearer"]]});
-        assert_eq!(
-            err_var(doc, &[("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")]),
-            "AUTHORIZER_CONFIG token_sources[0]"
-        );
-    }
-
-    #[test]
-    fn duplicate_keys_are_refused_at_every_level() {
-        for (text, key) in [
-            (
-                r#"{"public_paths": ["/a"], "public_paths": ["/b"]}"#,
-                "public_paths",
-            ),
-            (
-                r#"{"required_scopes": {"GET /shows": "read:shows", "GET /shows": "x"}}"#,
-                "GET /shows",
-            ),
-            (r#"{"claims": {"include": {"a": "b", "a": "c"}}}"#, "a"),
-            (
-                r#"{"token_sources": [{"header": "A", "header": "B"}]}"#,
-                "header",
-            ),
-            (
-                r#"{"issuers": [{"issuer": "https://a.example/", "audience": "a", "jwks": {"keys": [{"kty": "EC", "kty": "RSA"}]}}]}"#,
-                "kty",
-            ),
-        ] {
-            let err = err_text(text);
-            assert_eq!(err.var, "AUTHORIZER_CONFIG", "{text}");
-            assert!(
-                err.message.contains(&format!("{key:?} appears twice")),
-                "{text}: {err}"
-            );
-        }
-    }
-
-    #[test]
-    fn inline_jwks_with_private_key_material_is_refused() {
-        for member in ["d", "p", "q", "dp", "dq", "qi", "oth"] {
-            let mut jwk = json!({"kty": "RSA", "kid": "k", "n": "AQAB", "e": "AQAB"});
-            jwk[member] = json!("AQAB");
-            let doc =
-                json!({"issuers": [{"issuer": AUTH0, "audience": "a", "jwks": {"keys": [jwk]}}]});
-            let err = config(doc, &[]).unwrap_err();
-            assert_eq!(err.var, "AUTHORIZER_CONFIG issuers[0].jwks.keys[0]");
-            assert!(
-                err.message
-                    .contains(&format!("private key material (`{member}`)")),
-                "{err}"
-            );
-        }
-        for jwk in [
-            json!({"kty": "oct", "k": "c2VjcmV0"}),
-            json!({"kty": "oct"}),
-        ] {
-            let doc =
-                json!({"issuers": [{"issuer": AUTH0, "audience": "a", "jwks": {"keys": [jwk]}}]});
-            let err = config(doc, &[]).unwrap_err();
-            assert_eq!(err.var, "AUTHORIZER_CONFIG issuers[0].jwks.keys[0]");
-            assert!(!err.message.contains("c2VjcmV0"), "{err}");
-        }
-    }
-
-    #[test]
-    fn include_onto_a_reserved_context_key_is_refused() {
-        let env = [("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")];
-        for target in [
-            "principalId",
-            "integrationLatency",
-            "claims",
-            "jwt",
-            "lambda",
-            "anonymous",
-        ] {
-            let doc = json!({"claims": {"include": {"https://x/id": target}}});
-            assert_eq!(
-                err_var(doc, &env),
-                "AUTHORIZER_CONFIG claims.include[\"https://x/id\"]",
-                "{target}"
-            );
-        }
-    }
-
-    #[test]
-    fn not_json_is_rejected() {
-        let map: HashMap<&str, &str> = [("AUTHORIZER_CONFIG", "{issuers:")].into();
-        let err = Config::from_lookup(|k| map.get(k).map(|v| (*v).to_owned())).unwrap_err();
-        assert_eq!(err.var, "AUTHORIZER_CONFIG");
-    }
-
-    #[test]
-    fn issuer_rules_apply_inside_document() {
-        let doc = json!({"issuers": [{"issuer": "http://idp.example.com/", "audience": "a"}]});
-        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0].issuer");
-        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": []}]});
-        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0].audience");
-        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a", "token_use": "id"}]});
-        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0].token_use");
-    }
-
-    #[test]
-    fn inline_jwks_is_validated() {
-        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a", "jwks": {"keys": [{"kty": "EC", "crv": "P-256"}]}}]});
-        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0].jwks");
-        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a", "jwks": {"keys": []},
-                                      "jwks_uri": "https://idp.example.com/jwks"}]});
-        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0].jwks");
-    }
-
-    #[test]
-    fn hmac_secret_comes_from_named_variable_and_is_never_printed() {
-        let doc = json!({"issuers": [{"issuer": AUTH0, "audience": "a",
-                                      "hmac": [{"kid": "local", "secret_env": "MY_SECRET"}]}]});
-        let c = config(doc.clone(), &[("MY_SECRET", SECRET)]).unwrap();
-        let key = &c.issuers[0].hmac_keys[0];
-        assert_eq!((key.kid.as_str(), key.alg), ("local", Alg::HS256));
-        assert_eq!(key.secret.expose(), SECRET.as_bytes());
-        assert!(!format!("{c:?}").contains(SECRET));
-        assert_eq!(err_var(doc, &[]), "AUTHORIZER_CONFIG issuers[0].hmac[0]");
-    }
-
-    #[test]
-    fn short_hmac_secret_is_rejected_per_algorithm() {
-        let doc = |alg: &str| {
-            json!({"issuers": [{"issuer": AUTH0, "audience": "a",
-                                "hmac": [{"kid": "k", "secret_env": "S", "alg": alg}]}]})
-        };
-        let err = config(doc("HS256"), &[("S", "too-short")]).unwrap_err();
-        assert_eq!(err.var, "AUTHORIZER_CONFIG issuers[0].hmac[0]");
-        assert!(!err.to_string().contains("too-short"));
-        assert!(config(doc("HS256"), &[("S", SECRET)]).is_ok());
-        assert!(config(doc("HS384"), &[("S", SECRET)]).is_err());
-        assert!(config(doc("RS256"), &[("S", SECRET)]).is_err());
-    }
-
-    #[test]
-    fn token_sources_are_parsed_in_order() {
-        let doc = json!({"token_sources": [
-            {"header": "Authorization", "prefix": "Token"},
-            {"header": "X-Api-Key"},
-            {"query": "access_token"},
-            {"cookie": "session"}
-        ]});
-        let c = config(doc, &[("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")]).unwrap();
-        assert_eq!(
-            c.token_sources,
-            vec![
-                TokenSource::Header {
-                    name: "Authorization".into(),
-                    prefix: Some("Token".into())
-                },
-                TokenSource::Header {
-                    name: "X-Api-Key".into(),
-                    prefix: None
-                },
-                TokenSource::Query {
-                    name: "access_token".into()
-                },
-                TokenSource::Cookie {
-                    name: "session".into()
-                },
-            ]
-        );
-    }
-
-    #[test]
-    fn ambiguous_token_source_is_rejected() {
-        let env = [("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")];
-        for source in [
-            json!({"header": "A", "query": "b"}),
-            json!({"query": "t", "prefix": "Bearer"}),
-            json!({}),
-            json!({"cookie": " "}),
-        ] {
-            let doc = json!({"token_sources": [source]});
-            assert_eq!(
-                err_var(doc, &env),
-                "AUTHORIZER_CONFIG token_sources[0]",
-                "{source}"
-            );
-        }
-        assert_eq!(
-            err_var(json!({"token_sources": []}), &env),
-            "AUTHORIZER_CONFIG token_sources"
-        );
-    }
-
-    #[test]
-    fn path_rules_are_exclusive_and_validated() {
-        let env = [("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")];
-        let both = json!({"public_paths": ["/a"], "protected_paths": ["/b"]});
-        assert_eq!(
-            err_var(both, &env),
-            "AUTHORIZER_CONFIG public_paths/protected_paths"
-        );
-        assert_eq!(
-            err_var(json!({"public_paths": ["nope"]}), &env),
-            "AUTHORIZER_CONFIG public_paths[0]"
-        );
-        let c = config(json!({"protected_paths": ["/admin/*"]}), &env).unwrap();
-        assert!(matches!(c.path_rules, PathRules::ProtectedPaths(_)));
-    }
-
-    #[test]
-    fn claims_and_required_scopes_are_parsed() {
-        let env = [("JWT_ISSUER", AUTH0), ("JWT_AUDIENCE", "a")];
-        let doc = json!({
-            "claims": {"include": {"https://example.com/roles": "roles"}, "strip_namespaces": ["https://example.com/"], "scope_as_list": true},
-            "required_scopes": {"GET /shows": "read:shows", "POST /shows/*": ["write:shows", "admin"]}
-        });
-        let c = config(doc, &env).unwrap();
-        assert_eq!(
-            c.claim_mapping.include,
-            Some(vec![(
-                "https://example.com/roles".to_owned(),
-                "roles".to_owned()
-            )])
-        );
-        assert!(c.claim_mapping.scope_as_list);
-        assert_eq!(c.route_scopes.len(), 2);
-        assert!(c.decisions_depend_on_route());
-        let bad = json!({"required_scopes": {"GET shows": "x"}});
-        assert_eq!(
-            err_var(bad, &env),
-            "AUTHORIZER_CONFIG required_scopes[\"GET shows\"]"
-        );
-        let empty = json!({"required_scopes": {"GET /shows": []}});
-        assert_eq!(
-            err_var(empty, &env),
-            "AUTHORIZER_CONFIG required_scopes[\"GET /shows\"]"
-        );
-    }
-
-    #[test]
-    fn config_file_is_read_and_exclusive_with_inline_document() {
-        let path =
-            std::env::temp_dir().join(format!("authorizer-config-{}.json", std::process::id()));
-        std::fs::write(
-            &path,
-            json!({"issuers": [{"issuer": AUTH0, "audience": "a"}]}).to_string(),
-        )
-        .unwrap();
-        let path_str = path.to_str().unwrap().to_owned();
-        let map: HashMap<&str, String> = [("AUTHORIZER_CONFIG_FILE", path_str.clone())].into();
-        let c = Config::from_lookup(|k| map.get(k).cloned()).unwrap();
-        assert_eq!(c.issuers[0].issuer, AUTH0);
-        let both: HashMap<&str, String> = [
-            ("AUTHORIZER_CONFIG_FILE", path_str),
-            ("AUTHORIZER_CONFIG", "{}".into()),
-        ]
-        .into();
-        assert_eq!(
-            Config::from_lookup(|k| both.get(k).cloned())
-                .unwrap_err()
-                .var,
-            "AUTHORIZER_CONFIG"
-        );
-        std::fs::remove_file(&path).unwrap();
-        let missing: HashMap<&str, String> =
-            [("AUTHORIZER_CONFIG_FILE", "/nonexistent/config.json".into())].into();
-        assert_eq!(
-            Config::from_lookup(|k| missing.get(k).cloned())
-                .unwrap_err()
-                .var,
-            "AUTHORIZER_CONFIG_FILE"
-        );
     }
 }

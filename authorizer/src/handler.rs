@@ -10,10 +10,12 @@ use tracing::{error, info, warn};
 use crate::alg::AlgSet;
 use crate::claim_rules::{self, RouteClaimRules};
 use crate::claims::{ANONYMOUS_KEY, ClaimMapping, Context};
-use crate::config::{Config, ConfigError, IssuerConfig, ResponseStyle};
+use crate::config::Config;
+use crate::config_error::ConfigError;
 use crate::error::Reason;
-use crate::jwks::{self, JwksCache, KeyMaterial, KeySet, KeySource, VerifyKey, parse_jwks_value};
-use crate::policy::{self, Grant};
+use crate::issuer::IssuerConfig;
+use crate::jwks::{self, KeyMaterial, KeySet, VerifyKey};
+use crate::policy::{self, Grant, ResponseStyle};
 use crate::rules::{self, PathRules, RouteScope};
 use crate::snapshot::{self, LoadedEntry, SnapshotEntry, SnapshotFile};
 use crate::token::{self, EventKind, TokenSource};
@@ -55,25 +57,13 @@ impl Authorizer {
             Some(path) => snapshot::load(path, SystemTime::now())
                 .map_err(|e| ConfigError::new("JWKS_SNAPSHOT_FILE", e.to_string()))?,
         };
-        let clients = jwks::HttpClients::new(&config.jwks)
-            .map(Arc::new)
+        let store = jwks::KeyStore::new(config.jwks)
             .map_err(|e| ConfigError::new("JWKS HTTP client", format!("cannot be built: {e}")))?;
-        let fresh = moka::future::Cache::builder()
-            .time_to_live(config.jwks.cache_ttl)
-            .build();
         let needs_route = config.decisions_depend_on_route();
         let mut issuers = Vec::with_capacity(config.issuers.len());
-        for (slot, issuer) in config.issuers.into_iter().enumerate() {
-            let source = key_source(&issuer)?;
+        for issuer in config.issuers {
             let hmac = hmac_keys(&issuer);
-            let keys = JwksCache::new(
-                issuer.issuer.clone(),
-                source,
-                Arc::clone(&clients),
-                config.jwks,
-                fresh.clone(),
-                slot,
-            );
+            let keys = store.cache_for(issuer.issuer.clone(), issuer.key_source());
             issuers.push(IssuerVerifier {
                 config: issuer,
                 keys: Arc::new(keys),
@@ -113,7 +103,7 @@ impl Authorizer {
                 );
                 continue;
             };
-            let freshness = snapshot::freshness(entry.age, self.jwks_ttl, self.jwks_max_stale);
+            let freshness = jwks::freshness(entry.age, self.jwks_ttl, self.jwks_max_stale);
             let age_s = entry.age.as_secs();
             let keys = entry.keys.len();
             let used = issuer.keys.seed(entry.keys, freshness).await;
@@ -315,21 +305,6 @@ impl Authorizer {
         }
         answer
     }
-}
-
-/// Where an issuer's public keys come from.
-fn key_source(issuer: &IssuerConfig) -> Result<KeySource, ConfigError> {
-    if let Some(jwks) = &issuer.jwks_inline {
-        let set =
-            parse_jwks_value(jwks).map_err(|e| ConfigError::new("inline jwks", e.to_string()))?;
-        return Ok(KeySource::Inline(Arc::new(set)));
-    }
-    if issuer.jwks_uri.is_none() && !issuer.hmac_keys.is_empty() {
-        return Ok(KeySource::None);
-    }
-    Ok(KeySource::Remote {
-        jwks_uri: issuer.jwks_uri.clone(),
-    })
 }
 
 /// The issuer's HMAC secrets as verification keys, each pinned to its algorithm.

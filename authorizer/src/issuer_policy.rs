@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::claim_rules::{ClaimRule, describe, error_at, first_failing, parse_rules};
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 use crate::error::Reason;
 
 /// Longest configurable token lifetime: a year (366 days).

@@ -5,9 +5,18 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::config::ResponseStyle;
 use crate::error::{HandlerError, Reason};
 use crate::token::EventKind;
+
+/// How HTTP API payload 2.0 events are answered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ResponseStyle {
+    /// `{"isAuthorized": bool, "context": {...}}` (the authorizer has `EnableSimpleResponses: true`).
+    #[default]
+    Simple,
+    /// An IAM policy, as for REST APIs.
+    Iam,
+}
 
 /// IAM policy language version.
 const POLICY_VERSION: &str = "2012-10-17";

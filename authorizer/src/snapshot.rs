@@ -133,42 +133,6 @@ pub enum SnapshotError {
     },
 }
 
-/// How far a snapshot entry is into its life, from its age (a pure function of the settings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Freshness {
-    /// Younger than the TTL: used as a fetched key set, fresh for `fresh_for` more.
-    Fresh {
-        /// Time left before a refresh is due.
-        fresh_for: Duration,
-        /// Time left before it must no longer be served (`JWKS_MAX_STALE_SECONDS`).
-        servable_for: Duration,
-    },
-    /// Past the TTL, within the stale bound: served only while a refresh (started at once,
-    /// off the request path) has not succeeded.
-    Stale {
-        /// Time left before it must no longer be served.
-        servable_for: Duration,
-    },
-    /// Past both: not used at all.
-    Expired,
-}
-
-/// Where an entry of age `age` stands, with the cache TTL and the stale bound.
-pub fn freshness(age: Duration, ttl: Duration, max_stale: Duration) -> Freshness {
-    let servable_for = max_stale.saturating_sub(age);
-    if age < ttl {
-        Freshness::Fresh {
-            fresh_for: ttl - age,
-            // A fetched key set is never dropped before its TTL ends, whatever the stale bound.
-            servable_for: servable_for.max(ttl - age),
-        }
-    } else if age < max_stale {
-        Freshness::Stale { servable_for }
-    } else {
-        Freshness::Expired
-    }
-}
-
 /// A validated snapshot entry, ready to seed a key cache.
 #[derive(Debug)]
 pub struct LoadedEntry {
@@ -251,9 +215,6 @@ mod tests {
 
     use super::*;
 
-    const HOUR: Duration = Duration::from_secs(3600);
-    const DAY: Duration = Duration::from_secs(24 * 3600);
-
     fn ec_jwks() -> Value {
         // A P-256 public key (the RFC 7515 appendix A.3 example).
         json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1",
@@ -270,43 +231,6 @@ mod tests {
 
     fn at(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs)
-    }
-
-    #[test]
-    fn freshness_young_snapshot_is_fresh_for_the_rest_of_its_ttl() {
-        assert_eq!(
-            freshness(Duration::from_secs(600), HOUR, DAY),
-            Freshness::Fresh {
-                fresh_for: Duration::from_secs(3000),
-                servable_for: DAY - Duration::from_secs(600),
-            }
-        );
-    }
-
-    #[test]
-    fn freshness_past_ttl_is_stale_until_max_stale_then_expired() {
-        assert_eq!(
-            freshness(2 * HOUR, HOUR, DAY),
-            Freshness::Stale {
-                servable_for: DAY - 2 * HOUR
-            }
-        );
-        assert_eq!(freshness(DAY, HOUR, DAY), Freshness::Expired);
-        assert_eq!(
-            freshness(2 * HOUR, HOUR, Duration::ZERO),
-            Freshness::Expired
-        );
-    }
-
-    #[test]
-    fn freshness_zero_max_stale_still_serves_until_ttl() {
-        assert_eq!(
-            freshness(Duration::from_secs(10), HOUR, Duration::ZERO),
-            Freshness::Fresh {
-                fresh_for: HOUR - Duration::from_secs(10),
-                servable_for: HOUR - Duration::from_secs(10),
-            }
-        );
     }
 
     #[test]

@@ -10,8 +10,8 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::alg::{Alg, AlgSet};
-use crate::config::{IssuerConfig, TokenUse};
 use crate::error::Reason;
+use crate::issuer::{IssuerConfig, TokenUse};
 use crate::jwks::{JwksCache, KeyMaterial, KeyOutcome, KeySet, Lookup, VerifyKey};
 
 /// Tokens longer than this are rejected before any decoding. Real access and ID tokens are
@@ -383,7 +383,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::config::CognitoRules;
+    use crate::issuer::CognitoRules;
 
     fn b64(s: &str) -> String {
         URL_SAFE_NO_PAD.encode(s)

@@ -9,7 +9,7 @@
 use authorizer::HandlerError;
 use authorizer::rules::route_of;
 use authorizer::token::{EventKind, classify, extract_token, resource_arn};
-use authorizer::{Reason, config::ResponseStyle};
+use authorizer::{Reason, policy::ResponseStyle};
 use serde_json::{Value, json};
 
 use crate::setup::fixture;
