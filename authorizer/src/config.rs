@@ -922,6 +922,32 @@ mod document_tests {
     }
 
     #[test]
+    fn null_is_refused_at_every_level_never_read_as_unset() {
+        let issuer = json!({"issuer": AUTH0, "audience": "a"});
+        let with = |key: &str| {
+            let mut one = issuer.clone();
+            one[key] = Value::Null;
+            json!({ "issuers": [one] })
+        };
+        for (doc, place) in [
+            (json!({"public_paths": null}), "public_paths"),
+            (json!({"protected_paths": null}), "protected_paths"),
+            (json!({"required_scopes": null}), "required_scopes"),
+            (json!({"claims": null}), "claims"),
+            (json!({"claims": {"include": null}}), "claims.include"),
+            (json!({"issuers": null}), "issuers"),
+            (with("audience"), "issuers[0].audience"),
+            (with("jwks_uri"), "issuers[0].jwks_uri"),
+            (with("rfc9068"), "issuers[0].rfc9068"),
+            (with("claim_rules"), "issuers[0].claim_rules"),
+        ] {
+            let err = config(doc.clone(), &[]).unwrap_err();
+            assert_eq!(err.var, format!("AUTHORIZER_CONFIG {place}"), "{doc}");
+            assert!(err.message.contains("null"), "{doc}: {err}");
+        }
+    }
+
+    #[test]
     fn document_and_its_objects_must_be_objects_not_lists() {
         for text in ["[]", "[[]]", "\"x\"", "5", "null", "true"] {
             let err = err_text(text);

@@ -581,9 +581,9 @@ fn parse_claims(
     })
 }
 
-/// A field of an object; `null` counts as absent, as an unset variable does.
+/// A field of an object (`object` has already refused a `null` one).
 fn field<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    obj.get(key).filter(|v| !v.is_null())
+    obj.get(key)
 }
 
 /// Where in the document a value is: `issuers[0].audience`, `required_scopes["GET /x"]`.
@@ -668,6 +668,16 @@ impl Reader<'_> {
                     "has an unknown key {unknown:?}; expected one of: {}",
                     allowed.join(", ")
                 ),
+            ));
+        }
+        // One rule for every key: `null` is refused, never read as "unset", so a generated
+        // document cannot switch a setting off (or a rule to its default) by accident.
+        if !allowed.is_empty()
+            && let Some((key, _)) = obj.iter().find(|(_, v)| v.is_null())
+        {
+            return Err(self.error(
+                &place.key(key),
+                "is null: leave the key out to use its default",
             ));
         }
         Ok(obj)
