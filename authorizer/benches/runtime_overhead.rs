@@ -21,7 +21,8 @@
 //! (`OVERHEAD_ROUNDS`, default 10, `OVERHEAD_BLOCK`, default 300 invocations per block).
 //! `AUTHORIZER_BIN=dir/authorizer` measures another build, with the floors from `dir/`;
 //! `OVERHEAD_EXTRA=path` adds any other Lambda function binary as a fifth contender (answering
-//! the same event with any JSON), e.g. one built against an unpatched lambda_runtime.
+//! the same event with any JSON, given the authorizer's environment), e.g. one built against an
+//! unpatched lambda_runtime, or an earlier build of the authorizer.
 
 #[path = "../tests/it/common/mod.rs"]
 mod common;
@@ -139,7 +140,12 @@ fn main() {
     ];
     if let Some(extra) = std::env::var_os("OVERHEAD_EXTRA") {
         let extra = extra.to_string_lossy().into_owned();
-        contenders.push(start(&format!("extra: {extra}"), &extra, vec![]));
+        // With the authorizer's configuration, so another build of it can be compared too.
+        contenders.push(start(
+            &format!("extra: {extra}"),
+            &extra,
+            authorizer_env("INFO"),
+        ));
     }
     for c in &contenders {
         for _ in 0..warm {
