@@ -12,12 +12,6 @@ use authorizer::{Authorizer, Config};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
-// glibc's malloc and free were about 18% of a warm invocation's CPU (the event parsed into a
-// `serde_json::Value`, the claims, the answer). With mimalloc a warm invocation takes about 0.87x
-// the CPU, a cold start about 0.5 ms more (README, Performance).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> Result<(), lambda_runtime::Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let [command, out] = args.as_slice()
