@@ -260,23 +260,29 @@ impl<'a> ResourceArn<'a> {
     }
 }
 
+/// The real event fixtures of `authorizer/tests/fixtures`, for the unit tests that read events.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    pub(crate) const REST_TOKEN: &str =
+        include_str!("../tests/fixtures/apigw-custom-auth-request.json");
+    pub(crate) const REST_REQUEST: &str =
+        include_str!("../tests/fixtures/apigw-custom-auth-request-type-request.json");
+    pub(crate) const HTTP_V1: &str =
+        include_str!("../tests/fixtures/apigw-v2-custom-authorizer-v1-request.json");
+    pub(crate) const HTTP_V2: &str =
+        include_str!("../tests/fixtures/apigw-v2-custom-authorizer-v2-request.json");
+    pub(crate) const HTTP_V2_NULL_MAPS: &str =
+        include_str!("../tests/fixtures/apigw-v2-custom-authorizer-v2-request-null-maps.json");
+    pub(crate) const WEBSOCKET: &str =
+        include_str!("../tests/fixtures/apigw-v2-custom-authorizer-websocket-request.json");
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
+    use super::fixtures::*;
     use super::*;
-
-    const REST_TOKEN: &str = include_str!("../tests/fixtures/apigw-custom-auth-request.json");
-    const REST_REQUEST: &str =
-        include_str!("../tests/fixtures/apigw-custom-auth-request-type-request.json");
-    const HTTP_V1: &str =
-        include_str!("../tests/fixtures/apigw-v2-custom-authorizer-v1-request.json");
-    const HTTP_V2: &str =
-        include_str!("../tests/fixtures/apigw-v2-custom-authorizer-v2-request.json");
-    const HTTP_V2_NULL_MAPS: &str =
-        include_str!("../tests/fixtures/apigw-v2-custom-authorizer-v2-request-null-maps.json");
-    const WEBSOCKET: &str =
-        include_str!("../tests/fixtures/apigw-v2-custom-authorizer-websocket-request.json");
 
     fn parse(s: &str) -> Value {
         serde_json::from_str(s).unwrap()

@@ -20,7 +20,7 @@ use lambda_runtime::tracing::subscriber::{
 use serde_json::Value;
 use tracing::{error, info, warn};
 
-use crate::decision::{Allow, Decision, Deny};
+use crate::decision::{Allow, Caller, Decision, Deny};
 use crate::error::{HandlerError, Reason};
 use crate::verify::TokenFacts;
 
@@ -95,6 +95,25 @@ pub(crate) fn log_decision(
         Decision::Deny(deny) => deny.kind,
     };
     let event = kind.as_str();
+    // A verified caller's line: allowed, or refused by the route (`reason`, `claim`).
+    let caller_line = |decision: &str,
+                       reason: Option<Reason>,
+                       claim: Option<&str>,
+                       caller: &Caller,
+                       message: &str| {
+        info!(
+            decision,
+            reason = reason.map(Reason::as_str),
+            claim,
+            event,
+            sub = %caller.sub,
+            kid,
+            alg,
+            reserved_claims_dropped = caller.reserved_dropped,
+            elapsed_us,
+            "{message}"
+        );
+    };
     if let Err(err @ HandlerError::MalformedEvent(_)) = answer {
         error!(
             decision = "error",
@@ -119,68 +138,42 @@ pub(crate) fn log_decision(
         Decision::Allow(Allow {
             caller: Some(caller),
             ..
-        }) => info!(
-            decision = "allow",
-            event,
-            sub = %caller.sub,
-            kid,
-            alg,
-            reserved_claims_dropped = caller.reserved_dropped,
-            elapsed_us,
-            "authorized"
-        ),
+        }) => caller_line("allow", None, None, caller, "authorized"),
         Decision::Deny(Deny {
             reason,
             claim,
             caller: Some(caller),
             ..
-        }) => info!(
-            decision = "deny",
-            reason = reason.as_str(),
-            claim = claim.as_deref(),
-            event,
-            sub = %caller.sub,
-            kid,
-            alg,
-            reserved_claims_dropped = caller.reserved_dropped,
-            elapsed_us,
-            "denied"
-        ),
-        // The caller is refused because of us (the IdP is unreachable), not because of them.
-        Decision::Deny(Deny {
-            reason: reason @ Reason::JwksUnavailable,
-            claim,
-            caller: None,
-            public_path,
-            ..
-        }) => warn!(
-            decision = "deny",
-            reason = reason.as_str(),
-            claim = claim.as_deref(),
-            event,
-            public_path,
-            kid,
-            alg,
-            elapsed_us,
-            "denied"
-        ),
+        }) => caller_line("deny", Some(*reason), claim.as_deref(), caller, "denied"),
         Decision::Deny(Deny {
             reason,
             claim,
             caller: None,
             public_path,
             ..
-        }) => info!(
-            decision = "deny",
-            reason = reason.as_str(),
-            claim = claim.as_deref(),
-            event,
-            public_path,
-            kid,
-            alg,
-            elapsed_us,
-            "denied"
-        ),
+        }) => {
+            macro_rules! denied {
+                ($level:ident) => {
+                    $level!(
+                        decision = "deny",
+                        reason = reason.as_str(),
+                        claim = claim.as_deref(),
+                        event,
+                        public_path,
+                        kid,
+                        alg,
+                        elapsed_us,
+                        "denied"
+                    )
+                };
+            }
+            // The caller is refused because of us (the IdP is unreachable), not because of them.
+            if *reason == Reason::JwksUnavailable {
+                denied!(warn);
+            } else {
+                denied!(info);
+            }
+        }
     }
 }
 

@@ -265,13 +265,7 @@ mod tests {
 
     use super::*;
 
-    const REST_TOKEN: &str = include_str!("../tests/fixtures/apigw-custom-auth-request.json");
-    const REST_REQUEST: &str =
-        include_str!("../tests/fixtures/apigw-custom-auth-request-type-request.json");
-    const HTTP_V1: &str =
-        include_str!("../tests/fixtures/apigw-v2-custom-authorizer-v1-request.json");
-    const HTTP_V2: &str =
-        include_str!("../tests/fixtures/apigw-v2-custom-authorizer-v2-request.json");
+    use crate::event::fixtures::{HTTP_V1, HTTP_V2, REST_REQUEST, REST_TOKEN};
 
     /// `fixture` with `changes` merged into its top level (`null` removes a member).
     fn event(fixture: &str, changes: Value) -> AuthorizerEvent {
