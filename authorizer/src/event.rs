@@ -90,12 +90,38 @@ pub enum AuthorizerEvent {
     HttpV2(Box<ApiGatewayV2CustomAuthorizerV2Request>),
 }
 
+/// The headers and query parameters a reader of the event looks at (names; headers compared
+/// ignoring case). The others are dropped before the typed read: building the library's header
+/// map of a REST event's forty-odd headers costs more than verifying the token's signature,
+/// and the authorizer reads one or two of them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Wanted {
+    /// Header names.
+    pub headers: Vec<String>,
+    /// Query parameter names.
+    pub query: Vec<String>,
+}
+
 impl AuthorizerEvent {
-    /// Reads `event` as the format its `version`/`type` name.
-    pub fn from_value(mut event: Value) -> Result<AuthorizerEvent, EventError> {
+    /// Reads `event` as the format its `version`/`type` name, with every header and query
+    /// parameter.
+    pub fn from_value(event: Value) -> Result<AuthorizerEvent, EventError> {
+        Self::read(event, None)
+    }
+
+    /// Reads `event` as [`AuthorizerEvent::from_value`] does, keeping only the headers and
+    /// query parameters in `wanted`.
+    pub fn from_value_keeping(
+        event: Value,
+        wanted: &Wanted,
+    ) -> Result<AuthorizerEvent, EventError> {
+        Self::read(event, Some(wanted))
+    }
+
+    fn read(mut event: Value, wanted: Option<&Wanted>) -> Result<AuthorizerEvent, EventError> {
         let kind = EventKind::of(&event)?;
         if let Value::Object(members) = &mut event {
-            mend(members);
+            mend(members, wanted);
         }
         fn read<T: DeserializeOwned>(event: Value, kind: EventKind) -> Result<T, EventError> {
             serde_json::from_value(event).map_err(|_| EventError::Invalid(kind))
@@ -135,42 +161,51 @@ impl AuthorizerEvent {
 const HEADER_MAPS: [&str; 2] = ["headers", "multiValueHeaders"];
 const QUERY_MAPS: [&str; 2] = ["queryStringParameters", "multiValueQueryStringParameters"];
 
-/// Mends what the library's types read wrongly (see the module documentation).
-fn mend(members: &mut Map<String, Value>) {
+/// Mends what the library's types read wrongly (see the module documentation), and drops the
+/// headers and query parameters nobody reads.
+fn mend(members: &mut Map<String, Value>, wanted: Option<&Wanted>) {
     members.retain(|_, value| !value.is_null());
-    for name in HEADER_MAPS.into_iter().chain(QUERY_MAPS) {
+    for name in HEADER_MAPS {
         if let Some(Value::Object(entries)) = members.get_mut(name) {
-            entries.retain(|_, value| !value.is_null());
-            if HEADER_MAPS.contains(&name) {
-                merge_case_variants(entries);
-            }
+            entries.retain(|key, value| {
+                !value.is_null()
+                    && wanted.is_none_or(|w| w.headers.iter().any(|h| h.eq_ignore_ascii_case(key)))
+            });
+            merge_case_variants(entries);
+        }
+    }
+    for name in QUERY_MAPS {
+        if let Some(Value::Object(entries)) = members.get_mut(name) {
+            entries.retain(|key, value| {
+                !value.is_null() && wanted.is_none_or(|w| w.query.iter().any(|q| q == key))
+            });
         }
     }
 }
 
 /// Merges header keys that are equal ignoring ASCII case into one key holding every value, so
-/// the library's header map keeps them all. Sorting keeps this O(n log n) whatever the event.
+/// the library's header map keeps them all. Sorting keeps this O(n log n) whatever the event,
+/// and nothing but one list is allocated when there is nothing to merge (every real event).
 fn merge_case_variants(headers: &mut Map<String, Value>) {
-    // API Gateway lowercases payload 2.0 header names: nothing to merge, and nothing allocated.
+    // API Gateway lowercases payload 2.0 header names: nothing to merge.
     if !headers
         .keys()
         .any(|k| k.bytes().any(|b| b.is_ascii_uppercase()))
     {
         return;
     }
-    let mut names: Vec<(String, &String)> = headers
-        .keys()
-        .map(|k| (k.to_ascii_lowercase(), k))
-        .collect();
-    names.sort_unstable();
-    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-    for run in names.chunk_by(|a, b| a.0 == b.0) {
-        if run.len() > 1 {
-            let keys = run.iter().map(|(_, k)| (*k).clone()).collect();
-            groups.push((run[0].0.clone(), keys));
-        }
+    let mut names: Vec<&String> = headers.keys().collect();
+    fn folded(s: &str) -> impl Iterator<Item = u8> + '_ {
+        s.bytes().map(|b| b.to_ascii_lowercase())
     }
-    for (lower, keys) in groups {
+    names.sort_unstable_by(|a, b| folded(a).cmp(folded(b)));
+    let groups: Vec<Vec<String>> = names
+        .chunk_by(|a, b| a.eq_ignore_ascii_case(b))
+        .filter(|run| run.len() > 1)
+        .map(|run| run.iter().map(|k| (*k).clone()).collect())
+        .collect();
+    for keys in groups {
+        let name = keys[0].to_ascii_lowercase();
         let mut values = Vec::new();
         for key in keys {
             match headers.remove(&key) {
@@ -179,7 +214,7 @@ fn merge_case_variants(headers: &mut Map<String, Value>) {
                 None => {}
             }
         }
-        headers.insert(lower, Value::Array(values));
+        headers.insert(name, Value::Array(values));
     }
 }
 
@@ -421,6 +456,40 @@ mod tests {
             panic!("not 2.0")
         };
         assert_eq!(v2.headers.get_all("authorization").iter().count(), 2);
+    }
+
+    #[test]
+    fn only_wanted_headers_and_parameters_are_kept_and_checked() {
+        let wanted = Wanted {
+            headers: vec!["Authorization".into()],
+            query: vec!["access_token".into()],
+        };
+        let mut event = parse(REST_REQUEST);
+        event["headers"]["X-Odd"] = json!("control \u{1} character");
+        event["headers"]["authorization"] = json!("Bearer t");
+        event["queryStringParameters"]["access_token"] = json!("q");
+        let AuthorizerEvent::RestRequest(rest) =
+            AuthorizerEvent::from_value_keeping(event.clone(), &wanted).unwrap()
+        else {
+            panic!("not REST")
+        };
+        assert_eq!(rest.headers.len(), 1);
+        assert_eq!(rest.multi_value_headers.len(), 0);
+        assert_eq!(
+            rest.query_string_parameters.first("access_token"),
+            Some("q")
+        );
+        assert_eq!(rest.query_string_parameters.first("QueryString1"), None);
+        // Every header is read without a selection, and the odd one fails the event.
+        assert_eq!(
+            read(event.clone()).err(),
+            Some(EventError::Invalid(EventKind::RestRequest))
+        );
+        event["headers"]["Authorization"] = json!("Bearer \u{1}");
+        assert_eq!(
+            AuthorizerEvent::from_value_keeping(event, &wanted).err(),
+            Some(EventError::Invalid(EventKind::RestRequest))
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::claims::{ClaimMapping, Context};
 use crate::config::{Config, ConfigError, IssuerConfig, ResponseStyle};
 use crate::decision::{Allow, Caller, Decision, Deny, Grant};
 use crate::error::Reason;
-use crate::event::AuthorizerEvent;
+use crate::event::{AuthorizerEvent, Wanted};
 use crate::jwks::{self, JwksCache, KeyMaterial, KeySet, KeySource, VerifyKey, parse_jwks_value};
 use crate::rules::{self, PathRules, RouteScope};
 use crate::snapshot::{self, LoadedEntry, SnapshotEntry, SnapshotFile};
@@ -29,6 +29,8 @@ pub struct Authorizer {
     verifier: Verifier,
     style: ResponseStyle,
     token_sources: Vec<TokenSource>,
+    /// The headers and query parameters the token sources read: all an event needs to keep.
+    wanted: Wanted,
     path_rules: PathRules,
     route_scopes: Vec<RouteScope>,
     route_claim_rules: Vec<RouteClaimRules>,
@@ -79,6 +81,7 @@ impl Authorizer {
         Ok(Authorizer {
             verifier: Verifier::new(issuers, config.leeway.as_secs()),
             style: config.response_style,
+            wanted: TokenSource::wanted(&config.token_sources),
             token_sources: config.token_sources,
             path_rules: config.path_rules,
             route_scopes: config.route_scopes,
@@ -183,7 +186,7 @@ impl Authorizer {
     pub async fn handle(&self, event: Value) -> Result<Value, HandlerError> {
         let started = Instant::now();
         let mut token = TokenFacts::default();
-        let event = AuthorizerEvent::from_value(event);
+        let event = AuthorizerEvent::from_value_keeping(event, &self.wanted);
         let decision = match &event {
             Ok(event) => self.decide(event, &mut token).await,
             Err(err) => Decision::Unreadable(*err),

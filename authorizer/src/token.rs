@@ -5,7 +5,7 @@ use aws_lambda_events::http::HeaderMap;
 use aws_lambda_events::query_map::QueryMap;
 
 use crate::error::Reason;
-use crate::event::AuthorizerEvent;
+use crate::event::{AuthorizerEvent, Wanted};
 
 /// Where a token may be found, tried in the configured order. The first source that is present
 /// decides, even when what it holds is empty or malformed (then the request is denied): a later
@@ -32,6 +32,20 @@ pub enum TokenSource {
 }
 
 impl TokenSource {
+    /// The headers and query parameters `sources` read: what an event must keep for
+    /// [`extract_token`].
+    pub fn wanted(sources: &[TokenSource]) -> Wanted {
+        let mut wanted = Wanted::default();
+        for source in sources {
+            match source {
+                TokenSource::Header { name, .. } => wanted.headers.push(name.clone()),
+                TokenSource::Query { name } => wanted.query.push(name.clone()),
+                TokenSource::Cookie { .. } => wanted.headers.push("cookie".to_owned()),
+            }
+        }
+        wanted
+    }
+
     /// `Authorization: Bearer <token>`, the default and only source unless configured otherwise.
     pub fn defaults() -> Vec<TokenSource> {
         vec![TokenSource::Header {

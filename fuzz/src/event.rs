@@ -10,7 +10,7 @@
 use authorizer::HandlerError;
 use authorizer::event::{AuthorizerEvent, EventError, EventKind};
 use authorizer::rules::route_of;
-use authorizer::token::extract_token;
+use authorizer::token::{TokenSource, extract_token};
 use authorizer::{Reason, config::ResponseStyle};
 use serde_json::{Value, json};
 
@@ -60,11 +60,15 @@ pub fn is_allow(answer: &Value) -> bool {
 pub fn check(event: &Value) -> bool {
     let fixture = fixture();
     let config = &fixture.config;
-    let read = AuthorizerEvent::from_value(event.clone());
-    if let Ok(read) = &read {
+    if let Ok(read) = &AuthorizerEvent::from_value(event.clone()) {
         let _ = read.resource_arn();
-        let _ = extract_token(read, &authorizer::token::TokenSource::defaults());
+        let _ = extract_token(read, &TokenSource::defaults());
     }
+    // As the authorizer reads it: only the headers and parameters its token sources look at.
+    let read = AuthorizerEvent::from_value_keeping(
+        event.clone(),
+        &TokenSource::wanted(&config.token_sources),
+    );
     let answer = fixture
         .runtime
         .block_on(fixture.authorizer.handle(event.clone()));
