@@ -1,7 +1,8 @@
 //! Warm-path cost: a bare RS256 verification (jsonwebtoken `decode` with a warm `DecodingKey`,
 //! the floor any JWT authorizer pays) against the whole event -> answer path through
-//! `Authorizer::handle`, for each event format, in the same run. Target: the whole path within
-//! 1.5x of the bare verify.
+//! `Authorizer::handle` (reading the event into its aws_lambda_events type, the token, the
+//! decision, the answer in the library's response type), for each event format, in the same run.
+//! Target: the whole path within 1.2x of the bare verify.
 //!
 //! Keys are served by the testkit's JWKS server on loopback and fetched by `warm_up` before
 //! measuring, so no iteration does I/O. Events are the aws_lambda_events fixtures the integration

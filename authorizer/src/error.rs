@@ -2,10 +2,12 @@
 //!
 //! [`Reason`] is the reason code that appears in the decision log line; [`HandlerError`]
 //! is what the Lambda runtime reports back to API Gateway when the answer is not a
-//! JSON document. Which reason becomes which answer is decided in one place:
-//! [`crate::policy::answer_denial`].
+//! JSON document. Which decision becomes which answer is decided in one place:
+//! [`crate::policy::answer`].
 
 use std::fmt;
+
+use crate::event::EventError;
 
 /// Why a token (or an event) was not accepted. Each variant is a stable reason code
 /// written to the decision log; dashboards and alarms may match on them.
@@ -99,7 +101,7 @@ pub enum HandlerError {
     /// The event is not an authorizer event we understand (the function is wired to the wrong
     /// trigger, or the payload format is unknown). API Gateway answers 500: fail closed and loud.
     #[error("malformed authorizer event: {0}")]
-    MalformedEvent(&'static str),
+    MalformedEvent(#[from] EventError),
 }
 
 impl HandlerError {
@@ -133,7 +135,7 @@ mod tests {
 
     #[test]
     fn malformed_event_display_is_not_unauthorized() {
-        let err = HandlerError::MalformedEvent("no methodArn");
+        let err = HandlerError::MalformedEvent(EventError::NoResourceArn);
         assert_ne!(err.to_string(), "Unauthorized");
         assert!(!err.is_unauthorized());
         assert_eq!(err.reason(), Reason::MalformedEvent);

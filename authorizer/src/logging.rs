@@ -19,6 +19,12 @@ use lambda_runtime::tracing::subscriber::{
     layer::SubscriberExt as _,
     util::SubscriberInitExt as _,
 };
+use serde_json::Value;
+use tracing::{error, info, warn};
+
+use crate::decision::{Allow, Caller, Decision, Deny};
+use crate::error::{HandlerError, Reason};
+use crate::verify::TokenFacts;
 
 /// Installs the global subscriber, reading the process environment.
 pub fn init() {
@@ -82,6 +88,131 @@ pub fn guard() -> Targets {
         .with_target(env!("CARGO_CRATE_NAME"), LevelFilter::TRACE)
         .with_target("lambda_runtime::layers::api_response", LevelFilter::OFF)
         .with_target("lambda_runtime::layers::panic", LevelFilter::OFF)
+}
+
+/// Longest header value (`kid`, `alg`) copied into a log line: they are attacker-chosen.
+const MAX_LOGGED_HEADER_VALUE: usize = 64;
+
+/// Writes the one log line of a decision: its outcome, reason and the caller's `sub` (never a
+/// token). `answer` is what [`crate::policy::answer`] made of it: when that is an error other
+/// than `Unauthorized` (a policy with no ARN to name), the line says so instead. Refusals are
+/// INFO, except when the caller is refused because the issuer's keys cannot be had (WARN);
+/// events we cannot read or answer are ERROR: they mean a wiring fault.
+pub(crate) fn log_decision(
+    decision: &Decision,
+    answer: &Result<Value, HandlerError>,
+    token: &TokenFacts,
+    elapsed_us: u64,
+) {
+    let kid = token.kid.as_deref().map(loggable);
+    let alg = token.alg.as_deref().map(loggable);
+    let kind = match decision {
+        Decision::Unreadable(err) => {
+            error!(
+                decision = "error",
+                reason = Reason::MalformedEvent.as_str(),
+                detail = %err,
+                elapsed_us,
+                "authorizer event not understood"
+            );
+            return;
+        }
+        Decision::Allow(allow) => allow.kind,
+        Decision::Deny(deny) => deny.kind,
+    };
+    let event = kind.as_str();
+    // A verified caller's line: allowed, or refused by the route (`reason`, `claim`).
+    let caller_line = |decision: &str,
+                       reason: Option<Reason>,
+                       claim: Option<&str>,
+                       caller: &Caller,
+                       message: &str| {
+        info!(
+            decision,
+            reason = reason.map(Reason::as_str),
+            claim,
+            event,
+            sub = %caller.sub,
+            kid,
+            alg,
+            reserved_claims_dropped = caller.reserved_dropped,
+            elapsed_us,
+            "{message}"
+        );
+    };
+    if let Err(err @ HandlerError::MalformedEvent(_)) = answer {
+        error!(
+            decision = "error",
+            reason = err.reason().as_str(),
+            event,
+            error = %err,
+            elapsed_us,
+            "the event cannot be answered"
+        );
+        return;
+    }
+    match decision {
+        Decision::Unreadable(_) => {}
+        Decision::Allow(Allow { caller: None, .. }) => info!(
+            decision = "allow",
+            reason = "public_path",
+            token_reason = Reason::MissingToken.as_str(),
+            event,
+            elapsed_us,
+            "public path"
+        ),
+        Decision::Allow(Allow {
+            caller: Some(caller),
+            ..
+        }) => caller_line("allow", None, None, caller, "authorized"),
+        Decision::Deny(Deny {
+            reason,
+            claim,
+            caller: Some(caller),
+            ..
+        }) => caller_line("deny", Some(*reason), claim.as_deref(), caller, "denied"),
+        Decision::Deny(Deny {
+            reason,
+            claim,
+            caller: None,
+            public_path,
+            ..
+        }) => {
+            macro_rules! denied {
+                ($level:ident) => {
+                    $level!(
+                        decision = "deny",
+                        reason = reason.as_str(),
+                        claim = claim.as_deref(),
+                        event,
+                        public_path,
+                        kid,
+                        alg,
+                        elapsed_us,
+                        "denied"
+                    )
+                };
+            }
+            // The caller is refused because of us (the IdP is unreachable), not because of them.
+            if *reason == Reason::JwksUnavailable {
+                denied!(warn);
+            } else {
+                denied!(info);
+            }
+        }
+    }
+}
+
+/// `value` cut to [`MAX_LOGGED_HEADER_VALUE`] bytes, on a character boundary.
+fn loggable(value: &str) -> &str {
+    if value.len() <= MAX_LOGGED_HEADER_VALUE {
+        return value;
+    }
+    let mut end = MAX_LOGGED_HEADER_VALUE;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    &value[..end]
 }
 
 #[cfg(test)]
@@ -186,5 +317,13 @@ mod tests {
         );
         assert_eq!(line["span"]["name"], "Lambda runtime invoke");
         assert!(line.get("spans").is_none(), "{line}");
+    }
+
+    #[test]
+    fn loggable_truncates_on_char_boundary() {
+        assert_eq!(loggable("short"), "short");
+        let long = "é".repeat(40);
+        let cut = loggable(&long);
+        assert!(cut.len() <= MAX_LOGGED_HEADER_VALUE && long.starts_with(cut));
     }
 }

@@ -1,12 +1,20 @@
-//! Answers to API Gateway. Every allow and deny is shaped here, and [`answer_denial`] is the
-//! one place that decides, per event format, whether a refusal is a 401 (failed invocation
-//! with the message `Unauthorized`), a 403 (explicit deny / `isAuthorized: false`) or an
-//! error (malformed event → 500).
+//! Answers to API Gateway, in `aws_lambda_events`' response types. [`answer`] is the one place
+//! that turns a [`Decision`] into the answer for the event's format, and so the one place that
+//! decides whether a refusal is a 401 (failed invocation with the message `Unauthorized`), a 403
+//! (explicit deny / `isAuthorized: false`) or an error (malformed event → 500).
 
-use serde_json::{Map, Value, json};
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
+    ApiGatewayV2CustomAuthorizerIamPolicyResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
+};
+use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
-use crate::error::{HandlerError, Reason};
-use crate::token::EventKind;
+use crate::claims::ANONYMOUS_KEY;
+use crate::decision::{Decision, Grant};
+use crate::error::HandlerError;
+use crate::event::{EventError, EventKind, ResourceArn};
 
 /// How HTTP API payload 2.0 events are answered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -21,176 +29,143 @@ pub enum ResponseStyle {
 /// IAM policy language version.
 const POLICY_VERSION: &str = "2012-10-17";
 
-/// `arn:<partition>:execute-api:<region>:<account>:<api id>/<stage>/*` from a method or route
-/// ARN, so one cached allow covers every route of the stage (API Gateway caches the policy per
-/// identity, and a policy naming only the first route would deny the caller's next one).
-/// `None` when the ARN does not have that shape.
-pub fn stage_wide_resource(arn: &str) -> Option<String> {
-    stage_base(arn).map(|base| base + "*")
-}
+/// `principalId` of a caller without a verified token (the anonymous caller of a public path,
+/// and the IAM-style deny of HTTP APIs).
+const ANONYMOUS: &str = "anonymous";
 
-/// `arn:<partition>:execute-api:<region>:<account>:<api id>/<stage>/`, the prefix of every
-/// resource of the stage; `None` when the ARN does not have that shape.
-pub fn stage_base(arn: &str) -> Option<String> {
-    let mut fields = arn.splitn(6, ':');
-    let (
-        Some("arn"),
-        Some(partition),
-        Some("execute-api"),
-        Some(region),
-        Some(account),
-        Some(resource),
-    ) = (
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-    )
-    else {
-        return None;
-    };
-    let mut path = resource.splitn(3, '/');
-    let (Some(api_id), Some(stage)) = (path.next(), path.next()) else {
-        return None;
-    };
-    let plain = |s: &str| !s.is_empty() && !s.contains([':', '/']);
-    if ![partition, region, account, api_id, stage]
-        .into_iter()
-        .all(plain)
-    {
-        return None;
-    }
-    Some(format!(
-        "arn:{partition}:execute-api:{region}:{account}:{api_id}/{stage}/"
-    ))
-}
-
-/// The authorizer context with the default claim mapping (every claim, flattened); see
-/// [`crate::claims::ClaimMapping`].
-pub fn context_from_claims(claims: Map<String, Value>) -> Map<String, Value> {
-    crate::claims::ClaimMapping::default().context(claims).map
-}
-
-/// How much of the API an allow covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Grant {
-    /// The whole stage: the decision does not depend on the route.
-    Stage,
-    /// Only the requested route: path rules or required scopes make decisions route-specific.
-    Route,
-}
-
-fn policy(principal_id: &str, effect: &str, resource: &str, context: Map<String, Value>) -> Value {
-    json!({
-        "principalId": principal_id,
-        "policyDocument": {
-            "Version": POLICY_VERSION,
-            "Statement": [{
-                "Action": "execute-api:Invoke",
-                "Effect": effect,
-                "Resource": resource,
-            }],
-        },
-        "context": context,
-    })
-}
-
-fn uses_policy(kind: EventKind, style: ResponseStyle) -> bool {
-    kind != EventKind::HttpV2 || style == ResponseStyle::Iam
-}
-
-/// The allow answer for a verified caller.
-pub fn allow(
-    kind: EventKind,
+/// The answer to an event of format `kind` about `arn`, for `decision`:
+/// - allow: a policy allowing `arn` (or its whole stage, see [`Grant`]), or `isAuthorized: true`;
+/// - deny of a verified caller (the route refuses it): a policy denying `arn` only, or
+///   `isAuthorized: false`, with the caller's context → 403;
+/// - deny without a caller: REST TOKEN/REQUEST and HTTP API 1.0 fail with `Unauthorized` → 401;
+///   HTTP API 2.0 answers `isAuthorized: false` (simple) or a Deny policy (IAM) → 403;
+/// - an unreadable event, or a policy answer without an ARN to name: an error → 500.
+pub(crate) fn answer(
+    decision: &Decision,
     style: ResponseStyle,
     arn: Option<&str>,
-    sub: &str,
-    context: Map<String, Value>,
-    grant: Grant,
 ) -> Result<Value, HandlerError> {
-    if !uses_policy(kind, style) {
-        return Ok(json!({"isAuthorized": true, "context": context}));
-    }
-    let arn = arn.ok_or(HandlerError::MalformedEvent(
-        "no methodArn/routeArn to grant access to",
-    ))?;
-    // An ARN of unexpected shape is granted as given: narrower, never wider.
-    let resource = match grant {
-        Grant::Stage => stage_wide_resource(arn).unwrap_or_else(|| arn.to_owned()),
-        Grant::Route => arn.to_owned(),
+    let (kind, effect, caller, resource) = match decision {
+        Decision::Unreadable(err) => return Err(HandlerError::MalformedEvent(*err)),
+        Decision::Allow(allow) => {
+            let resource = arn.map(|arn| match allow.grant {
+                // An ARN of unexpected shape is granted as given: narrower, never wider.
+                Grant::Stage => ResourceArn::parse(arn)
+                    .map_or_else(|| arn.to_owned(), |parsed| parsed.stage_wide()),
+                Grant::Route => arn.to_owned(),
+            });
+            (
+                allow.kind,
+                IamPolicyEffect::Allow,
+                allow.caller.as_ref(),
+                resource,
+            )
+        }
+        Decision::Deny(deny) => {
+            if deny.caller.is_none() && deny.kind != EventKind::HttpV2 {
+                return Err(HandlerError::Unauthorized {
+                    reason: deny.reason,
+                });
+            }
+            (
+                deny.kind,
+                IamPolicyEffect::Deny,
+                deny.caller.as_ref(),
+                arn.map(str::to_owned),
+            )
+        }
     };
-    Ok(policy(sub, "Allow", &resource, context))
+    let context = match (caller, decision) {
+        (Some(caller), _) => caller.context.clone(),
+        // No token at all on a public path: the context says so and carries no claims (see
+        // `shared::context`).
+        (None, Decision::Allow(_)) => {
+            Map::from_iter([(ANONYMOUS_KEY.to_owned(), Value::Bool(true))])
+        }
+        (None, _) => Map::new(),
+    };
+    let allowed = effect == IamPolicyEffect::Allow;
+    if kind == EventKind::HttpV2 && style == ResponseStyle::Simple {
+        let mut simple = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
+        simple.is_authorized = allowed;
+        simple.context = Value::Object(context);
+        return Ok(to_answer(&simple));
+    }
+    let resource = resource.ok_or(HandlerError::MalformedEvent(EventError::NoResourceArn))?;
+    let principal = caller
+        .map_or(ANONYMOUS, |c| c.principal.as_str())
+        .to_owned();
+    let document = policy_document(effect, resource);
+    if kind == EventKind::HttpV2 {
+        let mut iam = ApiGatewayV2CustomAuthorizerIamPolicyResponse::default();
+        iam.principal_id = Some(principal);
+        iam.policy_document = document;
+        iam.context = Value::Object(context);
+        return Ok(to_answer(&iam));
+    }
+    let mut rest = ApiGatewayCustomAuthorizerResponse::default();
+    rest.principal_id = Some(principal);
+    rest.policy_document = document;
+    rest.context = Value::Object(context);
+    if let Decision::Allow(allow) = decision {
+        rest.usage_identifier_key = usage_identifier(kind, arn, allow.usage_identifier.as_deref());
+    }
+    Ok(to_answer(&rest))
 }
 
-/// `answer` (an allow) with `usageIdentifierKey` set to `key`, for REST API events only: a REST
-/// API with `apiKeySource: AUTHORIZER` meters its usage plans by it. HTTP APIs and WebSocket APIs
-/// (whose `$connect` authorizer gets a REST-shaped `REQUEST` event, with a route key such as
-/// `$connect` where a REST method would be) have no usage plans, and their answers stay as they
-/// are. Without a key, nothing is added (API Gateway then refuses a method that requires an API
-/// key with 403).
-pub fn with_usage_identifier(
-    mut answer: Value,
-    kind: EventKind,
-    arn: Option<&str>,
-    key: Option<&str>,
-) -> Value {
+fn policy_document(effect: IamPolicyEffect, resource: String) -> ApiGatewayCustomAuthorizerPolicy {
+    let mut statement = IamPolicyStatement::default();
+    statement.action = vec!["execute-api:Invoke".to_owned()];
+    statement.effect = effect;
+    statement.resource = vec![resource];
+    let mut document = ApiGatewayCustomAuthorizerPolicy::default();
+    document.version = Some(POLICY_VERSION.to_owned());
+    document.statement = vec![statement];
+    document
+}
+
+/// `key` for an allow of a REST API event only: a REST API with `apiKeySource: AUTHORIZER`
+/// meters its usage plans by it. HTTP APIs and WebSocket APIs (whose `$connect` authorizer gets
+/// a REST-shaped `REQUEST` event, with a route key such as `$connect` where a REST method would
+/// be) have no usage plans. Without a key, nothing is added (API Gateway then refuses a method
+/// that requires an API key with 403).
+fn usage_identifier(kind: EventKind, arn: Option<&str>, key: Option<&str>) -> Option<String> {
     let websocket = arn
-        .and_then(|arn| arn.splitn(6, ':').nth(5))
-        .and_then(|resource| resource.split('/').nth(2))
-        .is_some_and(|method| method.starts_with('$'));
-    if let (EventKind::RestToken | EventKind::RestRequest, false, Some(key), Some(fields)) =
-        (kind, websocket, key, answer.as_object_mut())
-    {
-        fields.insert("usageIdentifierKey".into(), Value::String(key.to_owned()));
+        .and_then(ResourceArn::parse)
+        .is_some_and(|arn| arn.is_websocket());
+    match kind {
+        EventKind::RestToken | EventKind::RestRequest if !websocket => key.map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// The answer's JSON, in the shape answers have always had. The library writes `Action` and
+/// `Resource` as lists and an absent `usageIdentifierKey` as `null`; API Gateway reads a string
+/// as a list of one and an absent key as none, and our answers (which tests and peer authorizers
+/// compare byte for byte) have always written the one action and the one resource as strings
+/// and left an absent key out.
+fn to_answer(response: &impl Serialize) -> Value {
+    // Serialising these types cannot fail: their maps have string keys.
+    let mut answer = serde_json::to_value(response).unwrap_or(Value::Null);
+    if let Some(fields) = answer.as_object_mut() {
+        if fields.get("usageIdentifierKey").is_some_and(Value::is_null) {
+            fields.remove("usageIdentifierKey");
+        }
+        let statements = fields
+            .get_mut("policyDocument")
+            .and_then(|p| p.get_mut("Statement"))
+            .and_then(Value::as_array_mut);
+        for statement in statements.into_iter().flatten() {
+            for name in ["Action", "Resource"] {
+                if let Some(list) = statement.get_mut(name)
+                    && let Some([one]) = list.as_array_mut().map(Vec::as_mut_slice)
+                {
+                    *list = one.take();
+                }
+            }
+        }
     }
     answer
-}
-
-/// The explicit deny for a valid token that may not use this route (403): it names only
-/// this route, so it cannot block the caller's other routes.
-pub fn forbid(
-    kind: EventKind,
-    style: ResponseStyle,
-    arn: Option<&str>,
-    sub: &str,
-    context: Map<String, Value>,
-) -> Result<Value, HandlerError> {
-    if !uses_policy(kind, style) {
-        return Ok(json!({"isAuthorized": false, "context": context}));
-    }
-    let arn = arn.ok_or(HandlerError::MalformedEvent(
-        "no methodArn/routeArn to deny",
-    ))?;
-    Ok(policy(sub, "Deny", arn, context))
-}
-
-/// The answer to a request refused for `reason` before a caller was established:
-/// - REST TOKEN/REQUEST and HTTP API payload 1.0: fail with `Unauthorized` → 401;
-/// - HTTP API payload 2.0, simple style: `isAuthorized: false` → 403;
-/// - HTTP API payload 2.0, IAM style: a Deny policy → 403.
-pub fn answer_denial(
-    kind: Option<EventKind>,
-    style: ResponseStyle,
-    arn: Option<&str>,
-    reason: Reason,
-) -> Result<Value, HandlerError> {
-    match kind {
-        None => Err(HandlerError::MalformedEvent(
-            "not an API Gateway authorizer event",
-        )),
-        Some(EventKind::HttpV2) if style == ResponseStyle::Simple => {
-            Ok(json!({"isAuthorized": false, "context": {}}))
-        }
-        Some(EventKind::HttpV2) => match arn {
-            Some(arn) => Ok(policy("anonymous", "Deny", arn, Map::new())),
-            None => Err(HandlerError::MalformedEvent("no routeArn to deny")),
-        },
-        Some(EventKind::RestToken | EventKind::RestRequest | EventKind::HttpV1) => {
-            Err(HandlerError::Unauthorized { reason })
-        }
-    }
 }
 
 #[cfg(test)]
@@ -198,139 +173,101 @@ mod tests {
     use aws_lambda_events::apigw::{
         ApiGatewayCustomAuthorizerResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
     };
+    use serde_json::json;
 
     use super::*;
+    use crate::decision::{Allow, Caller, Deny};
+    use crate::error::Reason;
 
-    #[test]
-    fn stage_wide_resource_covers_whole_stage() {
-        assert_eq!(
-            stage_wide_resource(
-                "arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/GET/request"
-            )
-            .as_deref(),
-            Some("arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/*")
-        );
-        assert_eq!(
-            stage_wide_resource("arn:aws-cn:execute-api:cn-north-1:123456789012:abc/prod/$connect")
-                .as_deref(),
-            Some("arn:aws-cn:execute-api:cn-north-1:123456789012:abc/prod/*")
-        );
-        assert_eq!(
-            stage_wide_resource("arn:aws:execute-api:us-west-2:123456789012:ymy8tbxw7b/*/GET/")
-                .as_deref(),
-            Some("arn:aws:execute-api:us-west-2:123456789012:ymy8tbxw7b/*/*")
-        );
+    const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/shows";
+    const ALL: [EventKind; 4] = [
+        EventKind::RestToken,
+        EventKind::RestRequest,
+        EventKind::HttpV1,
+        EventKind::HttpV2,
+    ];
+
+    fn caller() -> Caller {
+        Caller {
+            principal: "p1".into(),
+            sub: "u1".into(),
+            context: Map::from_iter([("sub".to_owned(), json!("u1"))]),
+            reserved_dropped: 0,
+        }
     }
 
-    #[test]
-    fn stage_wide_resource_keeps_colons_in_path_out_of_the_grant() {
-        assert_eq!(
-            stage_wide_resource(
-                "arn:aws:execute-api:eu-central-1:1:api/lab/GET/c/2021-08-01T00:00:00Z"
-            )
-            .as_deref(),
-            Some("arn:aws:execute-api:eu-central-1:1:api/lab/*")
-        );
+    fn allow(kind: EventKind, grant: Grant, usage_identifier: Option<&str>) -> Decision {
+        Decision::Allow(Allow {
+            kind,
+            caller: Some(caller()),
+            grant,
+            usage_identifier: usage_identifier.map(str::to_owned),
+        })
     }
 
-    #[test]
-    fn stage_wide_resource_odd_arns_are_none() {
-        for arn in [
-            "",
-            "arn",
-            "arn:aws:lambda:us-east-1:1:function:x",
-            "arn:aws:execute-api:us-east-1:1:api",
-            "arn:aws:execute-api:us-east-1:1:api/",
-            "arn:aws:execute-api::1:api/stage/GET/",
-            "arn:aws:execute-api:r:1:/stage/GET",
-            "not an arn at all/with/slashes",
-            "arn:aws:execute-api:r:1:api:x/stage/GET",
-        ] {
-            assert_eq!(stage_wide_resource(arn), None, "{arn}");
+    fn deny(kind: EventKind, caller: Option<Caller>) -> Decision {
+        Decision::Deny(Deny {
+            kind,
+            reason: Reason::Expired,
+            claim: None,
+            caller,
+            public_path: false,
+        })
+    }
+
+    fn iam(kind: EventKind) -> ResponseStyle {
+        if kind == EventKind::HttpV2 {
+            ResponseStyle::Iam
+        } else {
+            ResponseStyle::Simple
         }
     }
 
     #[test]
-    fn context_flattens_nested_values_and_skips_nulls() {
-        let claims = json!({
-            "sub": "u1", "scope": "read:shows write:shows", "n": 3, "admin": true, "nothing": null,
-            "roles": ["a", "b"], "addr": {"city": "X"}
-        });
-        let context = context_from_claims(claims.as_object().unwrap().clone());
-        assert_eq!(context["sub"], "u1");
-        assert_eq!(context["scope"], "read:shows write:shows");
-        assert_eq!(context["n"], 3);
-        assert_eq!(context["admin"], true);
-        assert_eq!(context["roles"], r#"["a","b"]"#);
-        assert_eq!(context["addr"], r#"{"city":"X"}"#);
-        assert!(!context.contains_key("nothing"));
+    fn allow_policy_is_stage_wide_byte_for_byte_and_round_trips() {
+        for kind in ALL {
+            let answer = super::answer(&allow(kind, Grant::Stage, None), iam(kind), Some(ARN));
+            let answer = answer.unwrap();
+            assert_eq!(
+                answer.to_string(),
+                r#"{"context":{"sub":"u1"},"policyDocument":{"Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"arn:aws:execute-api:us-east-1:123456789012:abc/prod/*"}],"Version":"2012-10-17"},"principalId":"p1"}"#,
+                "{kind:?}"
+            );
+            let typed: ApiGatewayCustomAuthorizerResponse = serde_json::from_value(answer).unwrap();
+            assert_eq!(typed.principal_id.as_deref(), Some("p1"));
+        }
     }
 
     #[test]
-    fn allow_rest_is_stage_wide_policy_that_round_trips() {
-        let mut context = Map::new();
-        context.insert("sub".into(), json!("u1"));
-        let answer = allow(
-            EventKind::RestToken,
-            ResponseStyle::Simple,
-            Some("arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/shows"),
-            "u1",
-            context,
-            Grant::Stage,
-        )
-        .unwrap();
-        assert_eq!(answer["principalId"], "u1");
-        assert_eq!(answer["policyDocument"]["Statement"][0]["Effect"], "Allow");
-        assert_eq!(
-            answer["policyDocument"]["Statement"][0]["Resource"],
-            "arn:aws:execute-api:us-east-1:123456789012:abc/prod/*"
-        );
-        let typed: ApiGatewayCustomAuthorizerResponse = serde_json::from_value(answer).unwrap();
-        assert_eq!(typed.principal_id.as_deref(), Some("u1"));
-        assert_eq!(typed.context["sub"], "u1");
-    }
-
-    #[test]
-    fn allow_http_v2_simple_is_is_authorized_true() {
-        let answer = allow(
-            EventKind::HttpV2,
+    fn allow_http_v2_simple_is_is_authorized_true_with_context() {
+        let answer = super::answer(
+            &allow(EventKind::HttpV2, Grant::Stage, Some("key")),
             ResponseStyle::Simple,
             None,
-            "u1",
-            Map::new(),
-            Grant::Stage,
         )
         .unwrap();
+        assert_eq!(
+            answer,
+            json!({"isAuthorized": true, "context": {"sub": "u1"}})
+        );
         let typed: ApiGatewayV2CustomAuthorizerSimpleResponse =
-            serde_json::from_value(answer.clone()).unwrap();
+            serde_json::from_value(answer).unwrap();
         assert!(typed.is_authorized);
-        assert!(answer["context"].is_object());
     }
 
     #[test]
-    fn allow_route_grant_names_only_the_route() {
-        let arn = "arn:aws:execute-api:us-east-1:1:abc/prod/GET/shows";
-        let answer = allow(
-            EventKind::RestToken,
+    fn allow_route_grant_and_odd_arns_name_only_the_arn() {
+        let answer = super::answer(
+            &allow(EventKind::RestToken, Grant::Route, None),
             ResponseStyle::Simple,
-            Some(arn),
-            "u1",
-            Map::new(),
-            Grant::Route,
+            Some(ARN),
         )
         .unwrap();
-        assert_eq!(answer["policyDocument"]["Statement"][0]["Resource"], arn);
-    }
-
-    #[test]
-    fn allow_odd_arn_grants_only_that_arn() {
-        let answer = allow(
-            EventKind::RestRequest,
+        assert_eq!(answer["policyDocument"]["Statement"][0]["Resource"], ARN);
+        let answer = super::answer(
+            &allow(EventKind::RestRequest, Grant::Stage, None),
             ResponseStyle::Simple,
             Some("weird"),
-            "u1",
-            Map::new(),
-            Grant::Stage,
         )
         .unwrap();
         assert_eq!(
@@ -340,93 +277,114 @@ mod tests {
     }
 
     #[test]
-    fn allow_policy_without_arn_is_malformed_event() {
-        let err = allow(
-            EventKind::RestToken,
-            ResponseStyle::Simple,
-            None,
-            "u1",
-            Map::new(),
-            Grant::Stage,
-        )
-        .unwrap_err();
-        assert!(!err.is_unauthorized());
+    fn policy_without_arn_is_malformed_event() {
+        for kind in ALL {
+            let err = super::answer(&allow(kind, Grant::Stage, None), iam(kind), None).unwrap_err();
+            assert!(matches!(
+                err,
+                HandlerError::MalformedEvent(EventError::NoResourceArn)
+            ));
+        }
+        let err = super::answer(&deny(EventKind::HttpV2, None), ResponseStyle::Iam, None);
+        assert!(!err.unwrap_err().is_unauthorized());
     }
 
     #[test]
-    fn forbid_names_only_the_requested_route() {
-        let arn = "arn:aws:execute-api:us-east-1:1:abc/prod/GET/shows";
-        let answer = forbid(
-            EventKind::HttpV1,
-            ResponseStyle::Simple,
-            Some(arn),
-            "u1",
-            Map::new(),
-        )
-        .unwrap();
-        assert_eq!(answer["policyDocument"]["Statement"][0]["Effect"], "Deny");
-        assert_eq!(answer["policyDocument"]["Statement"][0]["Resource"], arn);
-        let simple = forbid(
-            EventKind::HttpV2,
-            ResponseStyle::Simple,
-            None,
-            "u1",
-            Map::new(),
-        )
-        .unwrap();
-        assert_eq!(simple["isAuthorized"], false);
+    fn usage_identifier_only_in_rest_allows_and_not_for_websocket() {
+        for (kind, arn, expected) in [
+            (EventKind::RestToken, ARN, Some("k3y")),
+            (EventKind::RestRequest, ARN, Some("k3y")),
+            (
+                EventKind::RestRequest,
+                "arn:aws:execute-api:us-east-1:1:abc/prod/$connect",
+                None,
+            ),
+            (EventKind::HttpV1, ARN, None),
+            (EventKind::HttpV2, ARN, None),
+        ] {
+            let decision = allow(kind, Grant::Stage, Some("k3y"));
+            let answer = super::answer(&decision, iam(kind), Some(arn)).unwrap();
+            assert_eq!(
+                answer.get("usageIdentifierKey").and_then(Value::as_str),
+                expected,
+                "{kind:?} {arn}"
+            );
+        }
     }
 
     #[test]
-    fn denial_rest_and_http_v1_is_unauthorized_error() {
+    fn refused_caller_gets_a_deny_naming_only_the_route_with_its_context() {
+        for kind in ALL {
+            let answer = super::answer(&deny(kind, Some(caller())), iam(kind), Some(ARN)).unwrap();
+            assert_eq!(answer["policyDocument"]["Statement"][0]["Effect"], "Deny");
+            assert_eq!(answer["policyDocument"]["Statement"][0]["Resource"], ARN);
+            assert_eq!(answer["context"], json!({"sub": "u1"}));
+        }
+        let simple = super::answer(
+            &deny(EventKind::HttpV2, Some(caller())),
+            ResponseStyle::Simple,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            simple,
+            json!({"isAuthorized": false, "context": {"sub": "u1"}})
+        );
+    }
+
+    #[test]
+    fn denial_without_caller_is_unauthorized_for_rest_and_http_v1() {
         for kind in [
             EventKind::RestToken,
             EventKind::RestRequest,
             EventKind::HttpV1,
         ] {
-            let err = answer_denial(
-                Some(kind),
-                ResponseStyle::Simple,
-                Some("arn"),
-                Reason::Expired,
-            )
-            .unwrap_err();
-            assert_eq!(err.to_string(), "Unauthorized");
+            for style in [ResponseStyle::Simple, ResponseStyle::Iam] {
+                let err = super::answer(&deny(kind, None), style, Some(ARN)).unwrap_err();
+                assert_eq!(err.to_string(), "Unauthorized");
+                assert_eq!(err.reason(), Reason::Expired);
+            }
         }
     }
 
     #[test]
-    fn denial_http_v2_simple_is_not_authorized_with_empty_context() {
-        let answer = answer_denial(
-            Some(EventKind::HttpV2),
-            ResponseStyle::Simple,
-            None,
-            Reason::BadSignature,
-        )
-        .unwrap();
-        assert_eq!(answer, json!({"isAuthorized": false, "context": {}}));
-    }
-
-    #[test]
-    fn denial_http_v2_iam_is_deny_policy() {
-        let arn = "arn:aws:execute-api:us-east-1:1:abc/prod/GET/x";
-        let answer = answer_denial(
-            Some(EventKind::HttpV2),
+    fn denial_without_caller_http_v2_is_a_403_answer() {
+        let answer =
+            super::answer(&deny(EventKind::HttpV2, None), ResponseStyle::Simple, None).unwrap();
+        assert_eq!(answer.to_string(), r#"{"context":{},"isAuthorized":false}"#);
+        let answer = super::answer(
+            &deny(EventKind::HttpV2, None),
             ResponseStyle::Iam,
-            Some(arn),
-            Reason::Expired,
+            Some(ARN),
         )
         .unwrap();
         assert_eq!(answer["policyDocument"]["Statement"][0]["Effect"], "Deny");
+        assert_eq!(answer["policyDocument"]["Statement"][0]["Resource"], ARN);
         assert_eq!(answer["context"], json!({}));
-        let typed: ApiGatewayCustomAuthorizerResponse = serde_json::from_value(answer).unwrap();
-        assert_eq!(typed.principal_id.as_deref(), Some("anonymous"));
+        assert_eq!(answer["principalId"], "anonymous");
     }
 
     #[test]
-    fn denial_unknown_event_is_malformed_event_error() {
-        let err =
-            answer_denial(None, ResponseStyle::Simple, None, Reason::MalformedEvent).unwrap_err();
-        assert!(!err.is_unauthorized());
+    fn anonymous_allow_says_so_and_carries_no_claim() {
+        let decision = Decision::Allow(Allow {
+            kind: EventKind::RestRequest,
+            caller: None,
+            grant: Grant::Route,
+            usage_identifier: None,
+        });
+        let answer = super::answer(&decision, ResponseStyle::Simple, Some(ARN)).unwrap();
+        assert_eq!(answer["principalId"], "anonymous");
+        assert_eq!(answer["context"], json!({"anonymous": true}));
+        assert_eq!(answer["policyDocument"]["Statement"][0]["Resource"], ARN);
+    }
+
+    #[test]
+    fn unreadable_event_is_malformed_event_error() {
+        let decision = Decision::Unreadable(EventError::UnknownFormat);
+        let err = super::answer(&decision, ResponseStyle::Simple, None);
+        assert!(matches!(
+            err,
+            Err(HandlerError::MalformedEvent(EventError::UnknownFormat))
+        ));
     }
 }

@@ -6,6 +6,8 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
+use crate::event::ResourceArn;
+
 /// The route a request is for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route<'a> {
@@ -15,16 +17,19 @@ pub struct Route<'a> {
     pub path: RequestPath,
 }
 
-/// The route named by a method or route ARN; `None` when the ARN does not have that shape.
+/// The route named by a method or route ARN; `None` when the ARN does not have that shape
+/// ([`ResourceArn`]) or names no method.
 pub fn route_of(arn: &str) -> Option<Route<'_>> {
-    let resource = arn.splitn(6, ':').nth(5)?;
-    let mut parts = resource.splitn(4, '/');
-    let (_api, _stage, method) = (parts.next()?, parts.next()?, parts.next()?);
-    if method.is_empty() {
-        return None;
+    ResourceArn::parse(arn).as_ref().and_then(Route::of)
+}
+
+impl<'a> Route<'a> {
+    /// The route `arn` names; `None` when it names no method.
+    pub fn of(arn: &ResourceArn<'a>) -> Option<Route<'a>> {
+        let method = arn.method()?;
+        let path = RequestPath::parse(&format!("/{}", arn.path()));
+        Some(Route { method, path })
     }
-    let path = RequestPath::parse(&format!("/{}", parts.next().unwrap_or("")));
-    Some(Route { method, path })
 }
 
 /// A request path as the rules see it: the rule is "normalise what RFC 3986 calls equivalent,
@@ -359,6 +364,13 @@ mod tests {
         assert_eq!(r.path.plain(), Some("/counters/2021-08-01T00:00:00Z"));
         assert_eq!(route_of("arn:aws:execute-api:us-east-1:1:api/prod"), None);
         assert_eq!(route_of("garbage"), None);
+        // The same parser as the policy's: an ARN it cannot scope names no route (protected,
+        // held to every rule), rather than a route read from an ARN of another shape.
+        assert_eq!(
+            route_of("arn:aws:lambda:us-east-1:1:api/prod/GET/public"),
+            None
+        );
+        assert_eq!(route_of("arn:aws:execute-api::1:api/prod/GET/public"), None);
     }
 
     #[test]

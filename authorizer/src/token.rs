@@ -1,66 +1,11 @@
-//! Recognise the API Gateway authorizer event and pull the bearer token out of it. Pure
-//! functions over the raw JSON (`serde_json::Value`), so a malformed event is an error
-//! value, never a failed deserialisation that takes the process down.
+//! Pull the bearer token out of an authorizer event, from the configured sources. Pure
+//! functions over the event's typed form ([`AuthorizerEvent`]).
 
-use serde_json::Value;
+use aws_lambda_events::http::HeaderMap;
+use aws_lambda_events::query_map::QueryMap;
 
 use crate::error::Reason;
-
-/// The authorizer event formats API Gateway sends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventKind {
-    /// REST API, `TOKEN` authorizer: `authorizationToken` + `methodArn`.
-    RestToken,
-    /// REST API (or WebSocket), `REQUEST` authorizer: `headers` + `methodArn`.
-    RestRequest,
-    /// HTTP API, payload format 1.0 (REST REQUEST shape, `version: "1.0"`).
-    HttpV1,
-    /// HTTP API, payload format 2.0: `routeArn`, `identitySource`, `headers`.
-    HttpV2,
-}
-
-impl EventKind {
-    /// Name used in logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::RestToken => "rest_token",
-            Self::RestRequest => "rest_request",
-            Self::HttpV1 => "http_v1",
-            Self::HttpV2 => "http_v2",
-        }
-    }
-}
-
-/// Decides which authorizer event `event` is. The error says what is missing.
-pub fn classify(event: &Value) -> Result<EventKind, &'static str> {
-    let Some(obj) = event.as_object() else {
-        return Err("the event is not a JSON object");
-    };
-    let version = obj.get("version").and_then(Value::as_str);
-    let kind = obj.get("type").and_then(Value::as_str);
-    match (version, kind) {
-        (Some("2.0"), _) => Ok(EventKind::HttpV2),
-        (_, Some("TOKEN")) => Ok(EventKind::RestToken),
-        (Some("1.0"), Some("REQUEST")) => Ok(EventKind::HttpV1),
-        // REST REQUEST events carry no `version`; WebSocket `$connect` ones carry "$LATEST".
-        (_, Some("REQUEST")) => Ok(EventKind::RestRequest),
-        _ => Err(
-            "no authorizer `type` (expected \"TOKEN\" or \"REQUEST\") and no payload `version` \"2.0\"",
-        ),
-    }
-}
-
-/// The ARN the answer's policy is about: `methodArn` (REST, HTTP 1.0) or `routeArn` (HTTP 2.0).
-pub fn resource_arn(event: &Value, kind: EventKind) -> Option<&str> {
-    let key = match kind {
-        EventKind::HttpV2 => "routeArn",
-        _ => "methodArn",
-    };
-    event
-        .get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-}
+use crate::event::{AuthorizerEvent, Wanted};
 
 /// Where a token may be found, tried in the configured order. The first source that is present
 /// decides, even when what it holds is empty or malformed (then the request is denied): a later
@@ -87,6 +32,20 @@ pub enum TokenSource {
 }
 
 impl TokenSource {
+    /// The headers and query parameters `sources` read: what an event must keep for
+    /// [`extract_token`].
+    pub fn wanted(sources: &[TokenSource]) -> Wanted {
+        let mut wanted = Wanted::default();
+        for source in sources {
+            match source {
+                TokenSource::Header { name, .. } => wanted.headers.push(name.clone()),
+                TokenSource::Query { name } => wanted.query.push(name.clone()),
+                TokenSource::Cookie { .. } => wanted.headers.push("cookie".to_owned()),
+            }
+        }
+        wanted
+    }
+
     /// `Authorization: Bearer <token>`, the default and only source unless configured otherwise.
     pub fn defaults() -> Vec<TokenSource> {
         vec![TokenSource::Header {
@@ -100,31 +59,26 @@ impl TokenSource {
 /// A REST `TOKEN` event carries only `authorizationToken` (API Gateway read the configured
 /// header already); it is parsed with the prefix of the first header source.
 pub fn extract_token<'a>(
-    event: &'a Value,
-    kind: EventKind,
+    event: &'a AuthorizerEvent,
     sources: &[TokenSource],
 ) -> Result<&'a str, Reason> {
-    if kind == EventKind::RestToken {
+    if let AuthorizerEvent::RestToken(event) = event {
         let prefix = sources.iter().find_map(|s| match s {
             TokenSource::Header { prefix, .. } => Some(prefix.as_deref()),
             _ => None,
         });
-        return match event.get("authorizationToken") {
-            None | Some(Value::Null) => Err(Reason::MissingToken),
-            Some(Value::String(s)) => parse_credential(s, prefix.unwrap_or(Some("Bearer"))),
-            Some(_) => Err(Reason::MalformedToken),
+        return match &event.authorization_token {
+            None => Err(Reason::MissingToken),
+            Some(value) => parse_credential(value, prefix.unwrap_or(Some("Bearer"))),
         };
     }
     for source in sources {
         let found = match source {
             TokenSource::Header { name, prefix } => {
-                let value = match single_header(event, name) {
+                let value = match header(event, name) {
                     // HTTP API events also carry the identity source on its own; use it when
                     // the headers lack the default header.
-                    Err(Reason::MissingToken)
-                        if kind != EventKind::RestRequest
-                            && name.eq_ignore_ascii_case("authorization") =>
-                    {
+                    Err(Reason::MissingToken) if name.eq_ignore_ascii_case("authorization") => {
                         identity_source(event)
                     }
                     other => other,
@@ -135,7 +89,7 @@ pub fn extract_token<'a>(
                 query_parameter(event, name).and_then(|v| parse_credential(v, None))
             }
             TokenSource::Cookie { name } => {
-                cookie(event, kind, name).and_then(|v| parse_credential(v, None))
+                cookie(event, name).and_then(|v| parse_credential(v, None))
             }
         };
         match found {
@@ -146,31 +100,92 @@ pub fn extract_token<'a>(
     Err(Reason::MissingToken)
 }
 
-/// The one value of query parameter `name` (case-sensitive, as API Gateway passes it).
-fn query_parameter<'a>(event: &'a Value, name: &str) -> Result<&'a str, Reason> {
-    if let Some(values) = event
-        .get("multiValueQueryStringParameters")
-        .and_then(|m| m.get(name))
-        .and_then(Value::as_array)
-    {
-        return match values.as_slice() {
-            [] => Err(Reason::MissingToken),
-            [Value::String(s)] => Ok(s),
-            _ => Err(Reason::MalformedToken),
-        };
+/// The one value of header `name` (case-insensitive). REST events carry `multiValueHeaders`,
+/// the complete view when it lists the header; the other formats `headers` only (payload 2.0
+/// joins repeated headers with commas, which a credential parses as malformed).
+fn header<'a>(event: &'a AuthorizerEvent, name: &str) -> Result<&'a str, Reason> {
+    let headers = match event {
+        AuthorizerEvent::RestToken(_) => return Err(Reason::MissingToken),
+        AuthorizerEvent::RestRequest(e) => match single(&e.multi_value_headers, name) {
+            Err(Reason::MissingToken) => &e.headers,
+            found => return found,
+        },
+        AuthorizerEvent::HttpV1(e) => &e.headers,
+        AuthorizerEvent::HttpV2(e) => &e.headers,
+    };
+    single(headers, name)
+}
+
+/// The one value of `name` in `headers`. Several values make the request malformed: with two
+/// credentials we cannot tell which one the caller meant.
+fn single<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, Reason> {
+    let mut values = headers.get_all(name).iter();
+    let value = values.next().ok_or(Reason::MissingToken)?;
+    if values.next().is_some() {
+        return Err(Reason::MalformedToken);
     }
-    match event.get("queryStringParameters").and_then(|m| m.get(name)) {
-        None | Some(Value::Null) => Err(Reason::MissingToken),
-        // Payload 2.0 joins repeated parameters with commas, which no JWT contains.
-        Some(Value::String(s)) if s.contains(',') => Err(Reason::MalformedToken),
-        Some(Value::String(s)) => Ok(s),
+    // Header values read from JSON are UTF-8; a credential outside ASCII fails as a JWT later.
+    std::str::from_utf8(value.as_bytes()).map_err(|_| Reason::MalformedToken)
+}
+
+/// HTTP API without an `Authorization` header: the identity source, when it is a single value
+/// (payload 2.0: a list; 1.0: a string). It is API Gateway's summary, not something the client
+/// sent, so an empty one is no credential at all. REST events have none.
+fn identity_source(event: &AuthorizerEvent) -> Result<&str, Reason> {
+    let blank = |s: &str| s.trim_matches(|c: char| c.is_ascii_whitespace()).is_empty();
+    let value = match event {
+        AuthorizerEvent::HttpV1(e) => e.identity_source.as_deref(),
+        AuthorizerEvent::HttpV2(e) => match e.identity_source.as_deref() {
+            None | Some([]) => None,
+            Some([one]) => Some(one.as_str()),
+            Some(_) => return Err(Reason::MalformedToken),
+        },
+        AuthorizerEvent::RestToken(_) | AuthorizerEvent::RestRequest(_) => None,
+    };
+    match value {
+        Some(s) if !blank(s) => Ok(s),
+        _ => Err(Reason::MissingToken),
+    }
+}
+
+/// The one value of query parameter `name` (case-sensitive, as API Gateway passes it).
+fn query_parameter<'a>(event: &'a AuthorizerEvent, name: &str) -> Result<&'a str, Reason> {
+    let one = |value: Option<&'a String>| match value {
+        None => Err(Reason::MissingToken),
+        // HTTP APIs join repeated parameters with commas, which no JWT contains.
+        Some(s) if s.contains(',') => Err(Reason::MalformedToken),
+        Some(s) => Ok(s.as_str()),
+    };
+    match event {
+        AuthorizerEvent::RestToken(_) => Err(Reason::MissingToken),
+        AuthorizerEvent::RestRequest(e) => {
+            match only(&e.multi_value_query_string_parameters, name) {
+                Err(Reason::MissingToken) => {}
+                found => return found,
+            }
+            match only(&e.query_string_parameters, name) {
+                Ok(s) if s.contains(',') => Err(Reason::MalformedToken),
+                other => other,
+            }
+        }
+        AuthorizerEvent::HttpV1(e) => one(e.query_string_parameters.get(name)),
+        AuthorizerEvent::HttpV2(e) => one(e.query_string_parameters.get(name)),
+    }
+}
+
+/// The one value of `name` in a REST query map; several (or a listed but empty parameter) are
+/// malformed.
+fn only<'a>(query: &'a QueryMap, name: &str) -> Result<&'a str, Reason> {
+    match query.all(name).as_deref() {
+        None => Err(Reason::MissingToken),
+        Some([one]) => Ok(one),
         Some(_) => Err(Reason::MalformedToken),
     }
 }
 
 /// The one cookie called `name`: payload 2.0 lists cookies in `cookies`, the other formats
-/// carry `Cookie` headers.
-fn cookie<'a>(event: &'a Value, kind: EventKind, name: &str) -> Result<&'a str, Reason> {
+/// carry `Cookie` headers (REST: `multiValueHeaders` when it lists them).
+fn cookie<'a>(event: &'a AuthorizerEvent, name: &str) -> Result<&'a str, Reason> {
     let mut found: Option<&str> = None;
     let mut consider = |pair: &'a str| -> Result<(), Reason> {
         let Some((key, value)) = pair.split_once('=') else {
@@ -191,113 +206,30 @@ fn cookie<'a>(event: &'a Value, kind: EventKind, name: &str) -> Result<&'a str, 
         );
         Ok(())
     };
-    if kind == EventKind::HttpV2 {
-        if let Some(cookies) = event.get("cookies").and_then(Value::as_array) {
-            for c in cookies.iter().filter_map(Value::as_str) {
-                consider(c)?;
-            }
-        }
-    } else {
-        let headers = event
-            .get("multiValueHeaders")
-            .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
-                    .flat_map(|(_, v)| v.as_array().into_iter().flatten())
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-            })
-            .filter(|v| !v.is_empty())
-            .or_else(|| {
-                event.get("headers").and_then(Value::as_object).map(|m| {
-                    m.iter()
-                        .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
-                        .filter_map(|(_, v)| v.as_str())
-                        .collect()
-                })
-            })
-            .unwrap_or_default();
-        for header in headers {
-            for pair in header.split(';') {
+    let headers = match event {
+        AuthorizerEvent::RestToken(_) => return Err(Reason::MissingToken),
+        AuthorizerEvent::HttpV2(e) => {
+            for pair in &e.cookies {
                 consider(pair)?;
             }
+            return found.ok_or(Reason::MissingToken);
+        }
+        AuthorizerEvent::RestRequest(e) if e.multi_value_headers.contains_key("cookie") => {
+            &e.multi_value_headers
+        }
+        AuthorizerEvent::RestRequest(e) => &e.headers,
+        AuthorizerEvent::HttpV1(e) => &e.headers,
+    };
+    for header in headers.get_all("cookie") {
+        let Ok(header) = std::str::from_utf8(header.as_bytes()) else {
+            continue;
+        };
+        for pair in header.split(';') {
+            consider(pair)?;
         }
     }
     // `session=` is a cookie that is there: present, and malformed when parsed.
     found.ok_or(Reason::MissingToken)
-}
-
-/// The one value of header `name` (case-insensitive) in `headers`/`multiValueHeaders`.
-/// Several values, or a non-string value, make the request malformed: with two credentials
-/// we cannot tell which one the caller meant.
-fn single_header<'a>(event: &'a Value, name: &str) -> Result<&'a str, Reason> {
-    // multiValueHeaders is the complete view when present (REST, HTTP 1.0).
-    if let Some(multi) = event.get("multiValueHeaders").and_then(Value::as_object) {
-        let mut found: Option<&str> = None;
-        let mut seen = false;
-        for (key, values) in multi {
-            if !key.eq_ignore_ascii_case(name) {
-                continue;
-            }
-            let items: &[Value] = match values {
-                Value::Null => continue,
-                Value::Array(items) => items,
-                _ => return Err(Reason::MalformedToken),
-            };
-            for item in items {
-                let s = item.as_str().ok_or(Reason::MalformedToken)?;
-                if found.is_some() {
-                    return Err(Reason::MalformedToken);
-                }
-                found = Some(s);
-            }
-            seen = true;
-        }
-        if let Some(s) = found {
-            return Ok(s);
-        }
-        if seen {
-            return Err(Reason::MissingToken);
-        }
-    }
-    let Some(headers) = event.get("headers").and_then(Value::as_object) else {
-        return Err(Reason::MissingToken);
-    };
-    let mut found: Option<&str> = None;
-    for (key, value) in headers {
-        if !key.eq_ignore_ascii_case(name) {
-            continue;
-        }
-        let s = match value {
-            Value::Null => continue,
-            Value::String(s) => s.as_str(),
-            _ => return Err(Reason::MalformedToken),
-        };
-        if found.is_some() {
-            return Err(Reason::MalformedToken);
-        }
-        found = Some(s);
-    }
-    found.ok_or(Reason::MissingToken)
-}
-
-/// HTTP API without an `Authorization` header: the identity source, when it is a single value
-/// (payload 2.0: an array; 1.0: a string). It is API Gateway's summary, not something the client
-/// sent, so an empty one is no credential at all.
-fn identity_source(event: &Value) -> Result<&str, Reason> {
-    let blank = |s: &str| s.trim_matches(|c: char| c.is_ascii_whitespace()).is_empty();
-    match event.get("identitySource") {
-        Some(Value::Array(items)) => match items.as_slice() {
-            [] => Err(Reason::MissingToken),
-            [Value::String(s)] if blank(s) => Err(Reason::MissingToken),
-            [Value::String(s)] => Ok(s),
-            _ => Err(Reason::MalformedToken),
-        },
-        Some(Value::String(s)) if blank(s) => Err(Reason::MissingToken),
-        Some(Value::String(s)) => Ok(s),
-        _ => Err(Reason::MissingToken),
-    }
 }
 
 /// A credential: `<prefix> <token>` when a prefix is expected, else the bare token; exactly
@@ -343,87 +275,49 @@ pub fn parse_scheme<'a>(value: &'a str, expected: &str) -> Result<&'a str, Reaso
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 
-    const REST_TOKEN: &str = r#"{"type":"TOKEN","authorizationToken":"Bearer abc.def.ghi","methodArn":"arn:aws:execute-api:us-west-2:123456789012:ymy8tbxw7b/*/GET/"}"#;
-    const HTTP_V2: &str =
-        include_str!("../tests/fixtures/apigw-v2-custom-authorizer-v2-request.json");
-    const HTTP_V1: &str =
-        include_str!("../tests/fixtures/apigw-v2-custom-authorizer-v1-request.json");
-    const REST_REQUEST: &str =
-        include_str!("../tests/fixtures/apigw-custom-auth-request-type-request.json");
-    const WEBSOCKET: &str =
-        include_str!("../tests/fixtures/apigw-v2-custom-authorizer-websocket-request.json");
+    use crate::event::fixtures::{HTTP_V1, HTTP_V2, REST_REQUEST, REST_TOKEN};
 
-    fn parse(s: &str) -> Value {
-        serde_json::from_str(s).unwrap()
-    }
-
-    #[test]
-    fn classify_fixtures_detects_each_format() {
-        assert_eq!(classify(&parse(REST_TOKEN)), Ok(EventKind::RestToken));
-        assert_eq!(classify(&parse(REST_REQUEST)), Ok(EventKind::RestRequest));
-        assert_eq!(classify(&parse(HTTP_V1)), Ok(EventKind::HttpV1));
-        assert_eq!(classify(&parse(HTTP_V2)), Ok(EventKind::HttpV2));
-        assert_eq!(classify(&parse(WEBSOCKET)), Ok(EventKind::RestRequest));
-    }
-
-    #[test]
-    fn classify_garbage_is_error() {
-        for event in [
-            json!(null),
-            json!([]),
-            json!("TOKEN"),
-            json!({}),
-            json!({"type": "OTHER"}),
-            json!({"version": "3.0"}),
-        ] {
-            assert!(classify(&event).is_err(), "{event}");
+    /// `fixture` with `changes` merged into its top level (`null` removes a member).
+    fn event(fixture: &str, changes: Value) -> AuthorizerEvent {
+        let mut event: Value = serde_json::from_str(fixture).unwrap();
+        for (k, v) in changes.as_object().unwrap() {
+            if v.is_null() {
+                event.as_object_mut().unwrap().remove(k);
+            } else {
+                event[k] = v.clone();
+            }
         }
+        AuthorizerEvent::from_value(event).unwrap()
     }
 
-    #[test]
-    fn resource_arn_reads_method_or_route_arn() {
-        assert_eq!(
-            resource_arn(&parse(REST_TOKEN), EventKind::RestToken),
-            Some("arn:aws:execute-api:us-west-2:123456789012:ymy8tbxw7b/*/GET/")
-        );
-        assert_eq!(
-            resource_arn(&parse(HTTP_V2), EventKind::HttpV2),
-            Some("arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/GET/request")
-        );
-        assert_eq!(
-            resource_arn(&json!({"methodArn": 3}), EventKind::RestToken),
-            None
-        );
+    fn extract(event: &AuthorizerEvent) -> Result<&str, Reason> {
+        extract_token(event, &TokenSource::defaults())
+    }
+
+    fn rest(headers: Value, multi: Value) -> AuthorizerEvent {
+        event(
+            REST_REQUEST,
+            json!({"headers": headers, "multiValueHeaders": multi}),
+        )
+    }
+
+    fn v2(changes: Value) -> AuthorizerEvent {
+        event(HTTP_V2, changes)
     }
 
     #[test]
     fn rest_token_bearer_is_extracted() {
-        assert_eq!(
-            extract_token(
-                &parse(REST_TOKEN),
-                EventKind::RestToken,
-                &TokenSource::defaults()
-            ),
-            Ok("abc.def.ghi")
+        let e = event(
+            REST_TOKEN,
+            json!({"authorizationToken": "Bearer abc.def.ghi"}),
         );
-    }
-
-    #[test]
-    fn rest_token_missing_is_missing_token() {
-        let event = json!({"type": "TOKEN", "methodArn": "arn"});
-        assert_eq!(
-            extract_token(&event, EventKind::RestToken, &TokenSource::defaults()),
-            Err(Reason::MissingToken)
-        );
-        let event = json!({"type": "TOKEN", "authorizationToken": 5});
-        assert_eq!(
-            extract_token(&event, EventKind::RestToken, &TokenSource::defaults()),
-            Err(Reason::MalformedToken)
-        );
+        assert_eq!(extract(&e), Ok("abc.def.ghi"));
+        let e = event(REST_TOKEN, json!({"authorizationToken": null}));
+        assert_eq!(extract(&e), Err(Reason::MissingToken));
     }
 
     #[test]
@@ -452,62 +346,50 @@ mod tests {
     #[test]
     fn request_header_name_is_case_insensitive() {
         for name in ["Authorization", "authorization", "AUTHORIZATION"] {
-            let event =
-                json!({"type": "REQUEST", "methodArn": "arn", "headers": {name: "Bearer t"}});
-            assert_eq!(
-                extract_token(&event, EventKind::RestRequest, &TokenSource::defaults()),
-                Ok("t"),
-                "{name}"
-            );
+            let e = rest(json!({name: "Bearer t"}), json!({name: ["Bearer t"]}));
+            assert_eq!(extract(&e), Ok("t"), "{name}");
+            let e = rest(json!({name: "Bearer t"}), json!(null));
+            assert_eq!(extract(&e), Ok("t"), "{name}");
         }
     }
 
     #[test]
     fn request_two_authorization_headers_are_rejected() {
-        let event = json!({"headers": {"Authorization": "Bearer a", "authorization": "Bearer b"}});
-        assert_eq!(
-            extract_token(&event, EventKind::RestRequest, &TokenSource::defaults()),
-            Err(Reason::MalformedToken)
+        let e = rest(
+            json!({"Authorization": "Bearer a", "authorization": "Bearer b"}),
+            json!(null),
         );
-        let event = json!({
-            "headers": {"Authorization": "Bearer a"},
-            "multiValueHeaders": {"Authorization": ["Bearer a", "Bearer b"]}
-        });
-        assert_eq!(
-            extract_token(&event, EventKind::RestRequest, &TokenSource::defaults()),
-            Err(Reason::MalformedToken)
+        assert_eq!(extract(&e), Err(Reason::MalformedToken));
+        let e = rest(
+            json!({"Authorization": "Bearer a"}),
+            json!({"Authorization": ["Bearer a", "Bearer b"]}),
         );
+        assert_eq!(extract(&e), Err(Reason::MalformedToken));
+        let e = rest(
+            json!({"Authorization": "Bearer a"}),
+            json!({"Authorization": ["Bearer a"], "authorization": ["Bearer b"]}),
+        );
+        assert_eq!(extract(&e), Err(Reason::MalformedToken));
+        let e = event(
+            HTTP_V1,
+            json!({"headers": {"Authorization": "Bearer a", "authorization": "Bearer b"}}),
+        );
+        assert_eq!(extract(&e), Err(Reason::MalformedToken));
     }
 
     #[test]
-    fn request_multi_value_single_header_is_accepted() {
-        let event = json!({
-            "headers": {"Authorization": "Bearer a"},
-            "multiValueHeaders": {"Authorization": ["Bearer a"]}
-        });
+    fn request_without_header_is_missing_token() {
         assert_eq!(
-            extract_token(&event, EventKind::HttpV1, &TokenSource::defaults()),
-            Ok("a")
-        );
-    }
-
-    #[test]
-    fn request_without_headers_is_missing_token() {
-        let fixture = parse(REST_REQUEST);
-        assert_eq!(
-            extract_token(&fixture, EventKind::RestRequest, &TokenSource::defaults()),
+            extract(&event(REST_REQUEST, json!({}))),
             Err(Reason::MissingToken)
         );
-        let event = json!({"headers": null});
-        assert_eq!(
-            extract_token(&event, EventKind::RestRequest, &TokenSource::defaults()),
-            Err(Reason::MissingToken)
+        let e = rest(json!(null), json!(null));
+        assert_eq!(extract(&e), Err(Reason::MissingToken));
+        let e = rest(
+            json!({"Authorization": null}),
+            json!({"Authorization": null}),
         );
-        let event = json!({"headers": {"Authorization": null}});
-        assert_eq!(
-            extract_token(&event, EventKind::RestRequest, &TokenSource::defaults()),
-            Err(Reason::MissingToken)
-        );
+        assert_eq!(extract(&e), Err(Reason::MissingToken));
     }
 
     #[test]
@@ -522,83 +404,101 @@ mod tests {
             },
         ];
         for value in ["Bearer", "Bearer ", "", " ", "bearer\t"] {
-            let event = json!({"type": "REQUEST", "headers": {"Authorization": value, "Cookie": "session=a.b.c"}});
+            let e = rest(
+                json!({"Authorization": value, "Cookie": "session=a.b.c"}),
+                json!(null),
+            );
             assert_eq!(
-                extract_token(&event, EventKind::RestRequest, &sources),
+                extract_token(&e, &sources),
                 Err(Reason::MalformedToken),
                 "{value:?}"
             );
-            let event = json!({"type": "TOKEN", "authorizationToken": value});
+            let e = event(REST_TOKEN, json!({"authorizationToken": value}));
             assert_eq!(
-                extract_token(&event, EventKind::RestToken, &sources),
+                extract_token(&e, &sources),
                 Err(Reason::MalformedToken),
                 "{value:?}"
             );
         }
-        let event = json!({"version": "2.0", "cookies": ["session="]});
+        let e = v2(json!({"cookies": ["session="]}));
         assert_eq!(
-            extract_token(&event, EventKind::HttpV2, &sources[1..]),
+            extract_token(&e, &sources[1..]),
             Err(Reason::MalformedToken)
         );
         // API Gateway's own identity-source summary, when blank, is no credential.
-        let event =
-            json!({"version": "1.0", "type": "REQUEST", "identitySource": "", "headers": {}});
-        assert_eq!(
-            extract_token(&event, EventKind::HttpV1, &TokenSource::defaults()),
-            Err(Reason::MissingToken)
+        let e = event(HTTP_V1, json!({"identitySource": ""}));
+        assert_eq!(extract(&e), Err(Reason::MissingToken));
+    }
+
+    #[test]
+    fn query_and_cookie_sources_take_exactly_one_value() {
+        let sources = [
+            TokenSource::Query {
+                name: "access_token".into(),
+            },
+            TokenSource::Cookie {
+                name: "session".into(),
+            },
+        ];
+        let e = event(
+            REST_REQUEST,
+            json!({"queryStringParameters": {"access_token": "t"},
+                   "multiValueQueryStringParameters": {"access_token": ["t"]}}),
         );
+        assert_eq!(extract_token(&e, &sources), Ok("t"));
+        let e = event(
+            REST_REQUEST,
+            json!({"queryStringParameters": {"access_token": "b"},
+                   "multiValueQueryStringParameters": {"access_token": ["a", "b"]}}),
+        );
+        assert_eq!(extract_token(&e, &sources), Err(Reason::MalformedToken));
+        let e = v2(json!({"queryStringParameters": {"access_token": "a,b"}}));
+        assert_eq!(extract_token(&e, &sources), Err(Reason::MalformedToken));
+        let e = v2(json!({"queryStringParameters": null, "cookies": ["x=1", "session=\"t\""]}));
+        assert_eq!(extract_token(&e, &sources), Ok("t"));
+        let e = v2(json!({"cookies": ["session=a", "session=b"]}));
+        assert_eq!(extract_token(&e, &sources), Err(Reason::MalformedToken));
+        let e = rest(json!({"Cookie": "x=1; session=t"}), json!(null));
+        assert_eq!(extract_token(&e, &sources), Ok("t"));
+        let e = rest(
+            json!({"Cookie": "session=a"}),
+            json!({"Cookie": ["session=a", "session=b"]}),
+        );
+        assert_eq!(extract_token(&e, &sources), Err(Reason::MalformedToken));
     }
 
     #[test]
     fn http_v2_reads_lowercase_header() {
-        let mut event = parse(HTTP_V2);
-        event["headers"]["authorization"] = json!("Bearer tok");
-        assert_eq!(
-            extract_token(&event, EventKind::HttpV2, &TokenSource::defaults()),
-            Ok("tok")
-        );
+        let e = v2(json!({"headers": {"authorization": "Bearer tok"}}));
+        assert_eq!(extract(&e), Ok("tok"));
     }
 
     #[test]
     fn http_v2_joined_duplicate_headers_are_rejected() {
         // API Gateway joins repeated headers with commas in payload 2.0.
-        let mut event = parse(HTTP_V2);
-        event["headers"]["authorization"] = json!("Bearer a,Bearer b");
-        assert_eq!(
-            extract_token(&event, EventKind::HttpV2, &TokenSource::defaults()),
-            Err(Reason::MalformedToken)
-        );
+        let e = v2(json!({"headers": {"authorization": "Bearer a,Bearer b"}}));
+        assert_eq!(extract(&e), Err(Reason::MalformedToken));
     }
 
     #[test]
     fn http_v1_falls_back_to_identity_source_but_rest_does_not() {
-        let event = json!({"version": "1.0", "type": "REQUEST", "identitySource": "Bearer tok", "headers": {}});
+        let e = event(HTTP_V1, json!({"identitySource": "Bearer tok"}));
+        assert_eq!(extract(&e), Ok("tok"));
         assert_eq!(
-            extract_token(&event, EventKind::HttpV1, &TokenSource::defaults()),
-            Ok("tok")
-        );
-        assert_eq!(
-            extract_token(&event, EventKind::RestRequest, &TokenSource::defaults()),
+            extract(&rest(json!({}), json!({}))),
             Err(Reason::MissingToken)
         );
     }
 
     #[test]
     fn http_v2_falls_back_to_single_identity_source() {
-        let event = json!({"version": "2.0", "identitySource": ["Bearer tok"], "headers": {}});
-        assert_eq!(
-            extract_token(&event, EventKind::HttpV2, &TokenSource::defaults()),
-            Ok("tok")
-        );
-        let event = json!({"version": "2.0", "identitySource": ["Bearer a", "Bearer b"]});
-        assert_eq!(
-            extract_token(&event, EventKind::HttpV2, &TokenSource::defaults()),
-            Err(Reason::MalformedToken)
-        );
-        let event = json!({"version": "2.0"});
-        assert_eq!(
-            extract_token(&event, EventKind::HttpV2, &TokenSource::defaults()),
-            Err(Reason::MissingToken)
-        );
+        let e = v2(json!({"identitySource": ["Bearer tok"]}));
+        assert_eq!(extract(&e), Ok("tok"));
+        let e = v2(json!({"identitySource": ["Bearer a", "Bearer b"]}));
+        assert_eq!(extract(&e), Err(Reason::MalformedToken));
+        let e = v2(json!({"identitySource": null}));
+        assert_eq!(extract(&e), Err(Reason::MissingToken));
+        let e = v2(json!({"identitySource": []}));
+        assert_eq!(extract(&e), Err(Reason::MissingToken));
     }
 }

@@ -1,4 +1,5 @@
-//! Authorizer event classification and token extraction, for every event format.
+//! Authorizer event reading (the format's `aws_lambda_events` type) and token extraction, for
+//! every event format.
 //!
 //! The bytes are an event (JSON); anything that is not JSON is used as the `Authorization` value
 //! of each real fixture event instead. No input can hold a valid token (the process's key is new
@@ -7,8 +8,9 @@
 //! says "no caller" and carries no claim.
 
 use authorizer::HandlerError;
+use authorizer::event::{AuthorizerEvent, EventError, EventKind};
 use authorizer::rules::route_of;
-use authorizer::token::{EventKind, classify, extract_token, resource_arn};
+use authorizer::token::{TokenSource, extract_token};
 use authorizer::{Reason, policy::ResponseStyle};
 use serde_json::{Value, json};
 
@@ -53,33 +55,43 @@ pub fn is_allow(answer: &Value) -> bool {
     answer["isAuthorized"] == true || answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
 }
 
-/// Runs one event through classification, extraction and the whole handler, and checks the
-/// answer against the rules; `true` when it was the anonymous allow of a public path.
+/// Runs one event through reading, extraction and the whole handler, and checks the answer
+/// against the rules; `true` when it was the anonymous allow of a public path.
 pub fn check(event: &Value) -> bool {
     let fixture = fixture();
     let config = &fixture.config;
-    let kind = classify(event);
-    if let Ok(kind) = kind {
-        let _ = resource_arn(event, kind);
-        let _ = extract_token(event, kind, &authorizer::token::TokenSource::defaults());
+    if let Ok(read) = &AuthorizerEvent::from_value(event.clone()) {
+        let _ = read.resource_arn();
+        let _ = extract_token(read, &TokenSource::defaults());
     }
+    // As the authorizer reads it: only the headers and parameters its token sources look at.
+    let read = AuthorizerEvent::from_value_keeping(
+        event.clone(),
+        &TokenSource::wanted(&config.token_sources),
+    );
     let answer = fixture
         .runtime
         .block_on(fixture.authorizer.handle(event.clone()));
-    let Ok(kind) = kind else {
-        assert!(
-            matches!(answer, Err(HandlerError::MalformedEvent(_))),
-            "an event we cannot classify was answered {answer:?}"
-        );
-        return false;
+    let read = match read {
+        Ok(read) => read,
+        Err(err) => {
+            assert!(
+                matches!(&answer, Err(HandlerError::MalformedEvent(e)) if *e == err),
+                "an event we cannot read ({err}) was answered {answer:?}"
+            );
+            return false;
+        }
     };
+    let kind = read.kind();
     let answer = match answer {
         Ok(answer) => answer,
         Err(HandlerError::Unauthorized { .. }) => return false,
         Err(HandlerError::MalformedEvent(why)) => {
-            // Only an IAM-style answer needs an ARN to deny; we answer HTTP v2 in simple style.
+            // Only an IAM-style answer needs an ARN; we answer HTTP v2 in simple style.
             assert!(
-                kind != EventKind::HttpV2 || config.response_style != ResponseStyle::Simple,
+                why == EventError::NoResourceArn
+                    && (kind != EventKind::HttpV2
+                        || config.response_style != ResponseStyle::Simple),
                 "{kind:?} event answered as malformed ({why}): {event}"
             );
             return false;
@@ -88,13 +100,13 @@ pub fn check(event: &Value) -> bool {
     if !is_allow(&answer) {
         return false;
     }
-    let token = extract_token(event, kind, &config.token_sources);
+    let token = extract_token(&read, &config.token_sources);
     assert_eq!(
         token.err(),
         Some(Reason::MissingToken),
         "allowed although a credential was presented: {event} -> {answer}"
     );
-    let route = resource_arn(event, kind).and_then(route_of);
+    let route = read.resource_arn().and_then(route_of);
     let route = route.expect("an allow without a route");
     assert!(
         !route.path.is_ambiguous() && config.path_rules.is_public(Some(&route)),

@@ -10,7 +10,7 @@
 //! | target | body | what it holds to |
 //! |---|---|---|
 //! | `token` | [`token::run`] | token parser and verifier: never an allow for an unsigned token; a signed one only with valid claims |
-//! | `event` | [`event::run`] | event classification and token extraction for every format: any allow without a valid token is the anonymous allow of a public, plain path |
+//! | `event` | [`event::run`] | reading the event as its format's type, and token extraction, for every format: any allow without a valid token is the anonymous allow of a public, plain path |
 //! | `path_rules` | [`path_rules::run`] | normalisation is idempotent, equivalent spellings decide alike, no path is both ambiguous and public |
 //! | `config_document` | [`config_document::run`] | the configuration parser never panics, never echoes a secret, never accepts a mapping onto a reserved key |
 //!

@@ -401,3 +401,67 @@ fn hostile_documents_fail_init_naming_the_place() {
         );
     }
 }
+
+/// Two credentials in one request are refused, however the event carries them: header keys that
+/// differ only in case (which a header map would merge into one), two values in
+/// `multiValueHeaders`, and payload 2.0's comma-joined repeats. Each credential alone is valid,
+/// so picking either would be an allow.
+#[test]
+fn two_credentials_in_one_event_are_refused_in_every_format() {
+    let key = TestKey::ec_p256();
+    let harness = harness(&key, &json!({}), "simple");
+    let a = harness.token(&key, &claims("a"));
+    let b = harness.token(&key, &claims("b"));
+    let (a, b) = (format!("Bearer {a}"), format!("Bearer {b}"));
+    for format in [Format::RestRequest, Format::HttpV1] {
+        let mut event = format.event(None);
+        event["headers"]["Authorization"] = json!(a);
+        event["headers"]["authorization"] = json!(b);
+        event
+            .as_object_mut()
+            .expect("object")
+            .remove("multiValueHeaders");
+        assert_denied(
+            format,
+            harness.function.invoke(event),
+            "Authorization and authorization",
+        );
+    }
+    let mut event = Format::RestRequest.event(Some(&a));
+    event["multiValueHeaders"]["Authorization"] = json!([a, b]);
+    assert_denied(
+        Format::RestRequest,
+        harness.function.invoke(event),
+        "two multi-value Authorization headers",
+    );
+    let mut event = Format::RestRequest.event(Some(&a));
+    event["multiValueHeaders"]["AUTHORIZATION"] = json!([b]);
+    assert_denied(
+        Format::RestRequest,
+        harness.function.invoke(event),
+        "multi-value keys differing in case",
+    );
+    let format = Format::HttpV2Simple;
+    let mut event = format.event(Some(&a));
+    event["headers"]["authorization"] = json!(format!("{a},{b}"));
+    event["identitySource"] = json!([format!("{a},{b}")]);
+    assert_denied(format, harness.function.invoke(event), "joined repeats");
+    let mut event = format.event(None);
+    event["identitySource"] = json!([a, b]);
+    assert_denied(
+        format,
+        harness.function.invoke(event),
+        "two identity sources",
+    );
+    // Each alone is allowed: the refusals above are about the pair.
+    for format in [Format::RestRequest, Format::HttpV1, Format::HttpV2Simple] {
+        let event = format.event(Some(&b));
+        assert_allowed_event(
+            format,
+            harness.function.invoke(event.clone()),
+            Some("b"),
+            &event,
+        );
+    }
+    harness.assert_no_token_logged();
+}
