@@ -51,7 +51,7 @@ impl ClaimRule {
 }
 
 /// The first rule of `rules` that does not hold for `claims`.
-pub fn first_failing<'a>(
+pub(crate) fn first_failing<'a>(
     rules: &'a [ClaimRule],
     claims: &Map<String, Value>,
 ) -> Option<&'a ClaimRule> {
@@ -100,7 +100,7 @@ pub struct RouteClaimRules {
 
 /// What the route claim rules say about a verified token.
 #[derive(Debug, PartialEq, Eq)]
-pub struct RouteVerdict<'a> {
+pub(crate) struct RouteVerdict<'a> {
     /// The rule that refuses the token on the requested route, if any.
     pub refused_here: Option<&'a ClaimRule>,
     /// Whether some route's rules refuse the token (then an allow may cover the requested
@@ -111,7 +111,7 @@ pub struct RouteVerdict<'a> {
 /// Judges `claims` against the route claim rules for `route`. An ambiguous path is held to
 /// every rule of its method (as for required scopes); without a known route, any rule that
 /// fails anywhere refuses (fail closed).
-pub fn judge_route<'a>(
+pub(crate) fn judge_route<'a>(
     rules: &'a [RouteClaimRules],
     route: Option<&Route<'_>>,
     claims: &Map<String, Value>,

@@ -35,19 +35,14 @@ const RESERVED_NAMES: &[&str] = &[
     "cognito:groups",
 ];
 
-/// Context keys a claim never fills, whatever the mapping (see [`shared::context::RESERVED_KEYS`]):
-/// a token claim that would land on one is dropped and counted in the decision log line; a
-/// configuration that maps a claim onto one is refused.
-pub use shared::context::RESERVED_KEYS as RESERVED_CONTEXT_KEYS;
-
 /// The context key that says "no caller": set only on the anonymous allow of a public path.
-pub use shared::context::ANONYMOUS_KEY;
+pub(crate) use shared::context::ANONYMOUS_KEY;
 
 /// Claims always passed on under their own name, even with `include`: the route handlers of this
 /// repository identify the caller by `sub` and authorize by `scope`/`scp`/`permissions`.
-pub const ALWAYS_PASSED: &[&str] = &["sub", "scope", "scp", "permissions"];
+pub(crate) const ALWAYS_PASSED: &[&str] = &["sub", "scope", "scp", "permissions"];
 
-/// Whether `name` is a context key no claim may fill (see [`RESERVED_CONTEXT_KEYS`]).
+/// Whether `name` is a context key no claim may fill (see [`shared::context::RESERVED_KEYS`]).
 pub fn is_reserved_context_key(name: &str) -> bool {
     shared::context::is_reserved(name)
 }
@@ -151,6 +146,7 @@ impl ClaimMapping {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+    use shared::context::RESERVED_KEYS as RESERVED_CONTEXT_KEYS;
 
     use super::*;
 

@@ -16,7 +16,7 @@ use crate::jwks::parse_secure_url;
 
 /// Which of the two issuer URL shapes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IssuerForm {
+pub(crate) enum IssuerForm {
     /// `https://cognito-idp.<region>.amazonaws.com/<pool id>`.
     Original,
     /// `https://issuer-cognito-idp.<region>.amazonaws.com/<pool id>`.
@@ -34,7 +34,7 @@ impl IssuerForm {
 
 /// A Cognito issuer URL taken apart.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CognitoIssuer {
+pub(crate) struct CognitoIssuer {
     /// The URL shape.
     pub form: IssuerForm,
     /// The region in the host name.
@@ -48,7 +48,7 @@ pub struct CognitoIssuer {
 impl CognitoIssuer {
     /// Takes a Cognito issuer URL apart; `None` for anything else (another host shape, a path
     /// that is not exactly one pool id).
-    pub fn parse(url: &Url) -> Option<CognitoIssuer> {
+    pub(crate) fn parse(url: &Url) -> Option<CognitoIssuer> {
         let Some(Host::Domain(host)) = url.host() else {
             return None;
         };

@@ -18,18 +18,14 @@ use crate::rules::{PathRules, RouteScope};
 use crate::token::TokenSource;
 
 /// Default values, in one place.
-pub mod defaults {
+pub(crate) mod defaults {
     use std::time::Duration;
 
     /// `JWT_LEEWAY_SECONDS`: no clock-skew allowance unless asked for.
-    pub const LEEWAY: Duration = Duration::from_secs(0);
+    pub(crate) const LEEWAY: Duration = Duration::from_secs(0);
     /// Upper bound for `JWT_LEEWAY_SECONDS`.
-    pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
+    pub(crate) const MAX_LEEWAY: Duration = Duration::from_secs(300);
     // The key cache's, with the settings they are the defaults of.
-    pub use crate::jwks::{
-        JWKS_CACHE_TTL, JWKS_FAILURE_BACKOFF, JWKS_MAX_BYTES, JWKS_MAX_STALE,
-        JWKS_REFETCH_COOLDOWN, JWKS_TIMEOUT,
-    };
 }
 
 /// Whole authorizer configuration.

@@ -10,7 +10,7 @@ use crate::config_error::ConfigError;
 use crate::error::Reason;
 
 /// Longest configurable token lifetime: a year (366 days).
-pub const MAX_LIFETIME_LIMIT: u64 = 366 * 24 * 3600;
+pub(crate) const MAX_LIFETIME_LIMIT: u64 = 366 * 24 * 3600;
 
 /// Claims that are NumericDates and so can never be an API key.
 const NUMERIC_DATE_CLAIMS: &[&str] = &["exp", "nbf", "iat", "auth_time"];

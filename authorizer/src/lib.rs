@@ -11,29 +11,48 @@
 //! # Ok(()) }
 //! ```
 
-pub mod alg;
-pub mod claim_rules;
-pub mod claims;
-pub mod cognito;
-pub mod config;
-pub mod config_error;
+mod alg;
+mod claim_rules;
+mod claims;
+mod cognito;
+mod config;
+mod config_error;
 mod config_file;
 mod decision;
-pub mod error;
-pub mod event;
-pub mod handler;
-pub mod issuer;
-pub mod issuer_policy;
-pub mod jwks;
-pub mod logging;
-pub mod policy;
-pub mod public_key;
-pub mod rules;
-pub mod snapshot;
-pub mod token;
-pub mod verify;
+mod error;
+mod event;
+mod handler;
+mod issuer;
+mod issuer_policy;
+mod jwks;
+mod logging;
+mod policy;
+mod public_key;
+mod rules;
+mod snapshot;
+mod token;
+mod verify;
 
 pub use config::Config;
 pub use config_error::ConfigError;
 pub use error::Reason;
 pub use handler::{Authorizer, HandlerError};
+pub use issuer::IssuerConfig;
+pub use jwks::JwksError;
+pub use logging::init as init_logging;
+pub use policy::ResponseStyle;
+pub use snapshot::SnapshotFile;
+pub use token::TokenSource;
+
+/// Internals the fuzz targets (`fuzz/`) drive directly, below the event-to-answer API: the path
+/// rules' differential check, token extraction, event reading. Not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::claims::{ClaimMapping, is_reserved_context_key};
+    pub use crate::event::{AuthorizerEvent, EventError, EventKind};
+    pub use crate::rules::{
+        PathRules, RequestPath, Route, RouteScope, has_required_scopes, is_plain_char, route_of,
+    };
+    pub use crate::token::extract_token;
+    pub use crate::verify::decode_unverified;
+}

@@ -82,7 +82,7 @@ fn level_filter(value: Option<&str>) -> LevelFilter {
 }
 
 /// The limits no configuration lifts (see the module documentation).
-pub fn guard() -> Targets {
+pub(crate) fn guard() -> Targets {
     Targets::new()
         .with_default(LevelFilter::INFO)
         .with_target(env!("CARGO_CRATE_NAME"), LevelFilter::TRACE)

@@ -48,7 +48,7 @@ fn current_thread() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 async fn serve() -> Result<(), lambda_runtime::Error> {
-    authorizer::logging::init();
+    authorizer::init_logging();
 
     let authorizer = match Config::from_env().and_then(Authorizer::new) {
         Ok(authorizer) => Arc::new(authorizer),
@@ -74,7 +74,7 @@ async fn serve() -> Result<(), lambda_runtime::Error> {
 /// Fetches and validates every issuer's keys, then writes the snapshot (atomically: a
 /// half-written file must never be deployed).
 async fn write_snapshot(out: &Path) -> Result<(), lambda_runtime::Error> {
-    authorizer::logging::init();
+    authorizer::init_logging();
     let authorizer = Authorizer::new(Config::from_env()?)?;
     let snapshot = authorizer.snapshot().await?;
     if snapshot.issuers.is_empty() {

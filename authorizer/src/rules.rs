@@ -74,14 +74,6 @@ impl RequestPath {
     }
 }
 
-/// Whether `path` could mean different things to us and to whatever routes it after us (see
-/// [`RequestPath`]). Such a path is never public and is held to every required-scope rule of
-/// its method: when in doubt, the rules bite. (API Gateway compares paths case-sensitively, and
-/// so do we.)
-pub fn is_ambiguous(path: &str) -> bool {
-    normalise_path(path).is_none()
-}
-
 /// Characters a plain path may hold after normalisation: RFC 3986 `pchar` and `/`, without `%`
 /// (left only when an encoding was not of an unreserved character), `;` (path parameters that
 /// Java and other back-ends strip) and `*` (a wildcard in IAM policy resources).
@@ -300,7 +292,7 @@ impl RouteScope {
 /// of strings, a space-separated string, a JSON-encoded array or the `"[a b]"` form. This is
 /// [`shared::scopes::collect`], the very function the route handlers read the context with, so
 /// a rule here never refuses a caller the handler behind it would serve, nor the reverse.
-pub fn granted_scopes(claims: &Map<String, Value>) -> BTreeSet<String> {
+pub(crate) fn granted_scopes(claims: &Map<String, Value>) -> BTreeSet<String> {
     shared::scopes::collect(claims, &[])
 }
 
@@ -435,7 +427,6 @@ mod tests {
             "admin",
         ] {
             assert!(path(p).is_ambiguous(), "{p:?}");
-            assert!(is_ambiguous(p), "{p:?}");
         }
     }
 

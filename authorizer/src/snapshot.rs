@@ -27,14 +27,14 @@ use serde_json::Value;
 use crate::jwks::{JwksError, KeySet, parse_jwks_value};
 
 /// The value of the file's `format` member.
-pub const FORMAT: &str = "authorizer-jwks-snapshot/1";
+pub(crate) const FORMAT: &str = "authorizer-jwks-snapshot/1";
 
 /// The `event` field of the warning logged when a snapshot is older than the key cache TTL:
 /// alarm on it to rebuild the snapshot (`make jwks-snapshot`) before it stops being used.
-pub const STALE_EVENT: &str = "jwks_snapshot_stale";
+pub(crate) const STALE_EVENT: &str = "jwks_snapshot_stale";
 
 /// Largest snapshot file read, in bytes (a few issuers' JWKS are a few KiB each).
-pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// A snapshot's clock may run a little ahead of ours; more than this is a broken file.
 const FUTURE_SKEW: Duration = Duration::from_secs(300);
@@ -67,7 +67,7 @@ pub struct SnapshotEntry {
 /// `JWKS_SNAPSHOT_FILE`: a snapshot that was asked for and is broken fails the cold start,
 /// at deployment time, rather than silently costing a fetch on every cold start.
 #[derive(Debug, thiserror::Error)]
-pub enum SnapshotError {
+pub(crate) enum SnapshotError {
     /// The file cannot be read.
     #[error("cannot read {path}: {source}")]
     Read {
@@ -135,7 +135,7 @@ pub enum SnapshotError {
 
 /// A validated snapshot entry, ready to seed a key cache.
 #[derive(Debug)]
-pub struct LoadedEntry {
+pub(crate) struct LoadedEntry {
     /// The issuer it belongs to.
     pub issuer: String,
     /// Its usable keys.
@@ -145,7 +145,7 @@ pub struct LoadedEntry {
 }
 
 /// Reads and validates a snapshot file; `now` is the wall clock.
-pub fn load(path: &Path, now: SystemTime) -> Result<Vec<LoadedEntry>, SnapshotError> {
+pub(crate) fn load(path: &Path, now: SystemTime) -> Result<Vec<LoadedEntry>, SnapshotError> {
     let shown = path.display().to_string();
     let read = |source| SnapshotError::Read {
         path: shown.clone(),
@@ -160,7 +160,11 @@ pub fn load(path: &Path, now: SystemTime) -> Result<Vec<LoadedEntry>, SnapshotEr
 }
 
 /// [`load`] on bytes already read; `path` only names the file in errors.
-pub fn parse(path: &str, text: &[u8], now: SystemTime) -> Result<Vec<LoadedEntry>, SnapshotError> {
+pub(crate) fn parse(
+    path: &str,
+    text: &[u8],
+    now: SystemTime,
+) -> Result<Vec<LoadedEntry>, SnapshotError> {
     let file: SnapshotFile =
         serde_json::from_slice(text).map_err(|source| SnapshotError::Shape {
             path: path.to_owned(),
@@ -203,7 +207,7 @@ pub fn parse(path: &str, text: &[u8], now: SystemTime) -> Result<Vec<LoadedEntry
 }
 
 /// Seconds since the Unix epoch, for `fetched_at`.
-pub fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

@@ -235,7 +235,10 @@ fn cookie<'a>(event: &'a AuthorizerEvent, name: &str) -> Result<&'a str, Reason>
 /// A credential: `<prefix> <token>` when a prefix is expected, else the bare token; exactly
 /// one token either way. The source was present, so an empty credential is malformed, never
 /// "missing".
-pub fn parse_credential<'a>(value: &'a str, prefix: Option<&str>) -> Result<&'a str, Reason> {
+pub(crate) fn parse_credential<'a>(
+    value: &'a str,
+    prefix: Option<&str>,
+) -> Result<&'a str, Reason> {
     match prefix {
         Some(scheme) => parse_scheme(value, scheme),
         None => {
@@ -249,14 +252,9 @@ pub fn parse_credential<'a>(value: &'a str, prefix: Option<&str>) -> Result<&'a 
     }
 }
 
-/// `Bearer <token>`: scheme case-insensitive (RFC 9110 §11.1), exactly one token after it.
-pub fn parse_bearer(value: &str) -> Result<&str, Reason> {
-    parse_scheme(value, "Bearer")
-}
-
 /// `<scheme> <token>`, scheme compared case-insensitively. Anything else, including an empty
 /// value or the scheme alone (`Bearer`), is malformed: the header was sent.
-pub fn parse_scheme<'a>(value: &'a str, expected: &str) -> Result<&'a str, Reason> {
+pub(crate) fn parse_scheme<'a>(value: &'a str, expected: &str) -> Result<&'a str, Reason> {
     let value = value.trim_matches(|c: char| c.is_ascii_whitespace());
     let Some(split) = value.find(|c: char| c.is_ascii_whitespace()) else {
         // Empty, a lone scheme without credentials, or a bare token without the scheme.
@@ -322,24 +320,36 @@ mod tests {
 
     #[test]
     fn parse_bearer_scheme_is_case_insensitive() {
-        assert_eq!(parse_bearer("bearer t"), Ok("t"));
-        assert_eq!(parse_bearer("BEARER t"), Ok("t"));
-        assert_eq!(parse_bearer("  Bearer   t  "), Ok("t"));
-        assert_eq!(parse_bearer("Bearer\tt"), Ok("t"));
+        assert_eq!(parse_scheme("bearer t", "Bearer"), Ok("t"));
+        assert_eq!(parse_scheme("BEARER t", "Bearer"), Ok("t"));
+        assert_eq!(parse_scheme("  Bearer   t  ", "Bearer"), Ok("t"));
+        assert_eq!(parse_scheme("Bearer\tt", "Bearer"), Ok("t"));
     }
 
     #[test]
     fn parse_bearer_rejects_two_tokens_other_schemes_and_empties() {
-        assert_eq!(parse_bearer("Bearer a b"), Err(Reason::MalformedToken));
         assert_eq!(
-            parse_bearer("Basic dXNlcjpwYXNz"),
+            parse_scheme("Bearer a b", "Bearer"),
             Err(Reason::MalformedToken)
         );
-        assert_eq!(parse_bearer("abc.def.ghi"), Err(Reason::MalformedToken));
+        assert_eq!(
+            parse_scheme("Basic dXNlcjpwYXNz", "Bearer"),
+            Err(Reason::MalformedToken)
+        );
+        assert_eq!(
+            parse_scheme("abc.def.ghi", "Bearer"),
+            Err(Reason::MalformedToken)
+        );
         // Present but empty is malformed, not missing: a later source must not decide instead.
-        assert_eq!(parse_bearer("Bearer"), Err(Reason::MalformedToken));
-        assert_eq!(parse_bearer("Bearer   "), Err(Reason::MalformedToken));
-        assert_eq!(parse_bearer(""), Err(Reason::MalformedToken));
+        assert_eq!(
+            parse_scheme("Bearer", "Bearer"),
+            Err(Reason::MalformedToken)
+        );
+        assert_eq!(
+            parse_scheme("Bearer   ", "Bearer"),
+            Err(Reason::MalformedToken)
+        );
+        assert_eq!(parse_scheme("", "Bearer"), Err(Reason::MalformedToken));
         assert_eq!(parse_credential("  ", None), Err(Reason::MalformedToken));
     }
 

@@ -16,7 +16,7 @@ use crate::jwks::{JwksCache, KeyMaterial, KeyOutcome, KeySet, Lookup, VerifyKey}
 
 /// Tokens longer than this are rejected before any decoding. Real access and ID tokens are
 /// 1–4 KiB; API Gateway itself caps headers at 10 KiB.
-pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
 /// The protected header, as read before verification: only what we act on. `jku`, `x5u`,
 /// `jwk` and `x5c` are deliberately not read, so they can never be used.
@@ -128,7 +128,7 @@ impl<'de> Deserialize<'de> for UniqueObject {
 
 /// A token that passed every check.
 #[derive(Debug)]
-pub struct Verified {
+pub(crate) struct Verified {
     /// The claims.
     pub claims: Map<String, Value>,
     /// `sub`.
@@ -138,24 +138,11 @@ pub struct Verified {
     pub principal: String,
     /// The usage-plan key for REST answers, when the issuer names a claim and the token has it.
     pub usage_identifier: Option<String>,
-    /// Position of the issuer in the configuration.
-    pub issuer_index: usize,
-}
-
-/// What is known about a token when it is refused, for the decision log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    /// Why.
-    pub reason: Reason,
-    /// Header `kid`, when the header could be read.
-    pub kid: Option<String>,
-    /// Header `alg`, when the header could be read.
-    pub alg: Option<String>,
 }
 
 /// What a log line may say about a token.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct TokenFacts {
+pub(crate) struct TokenFacts {
     /// Header `kid`.
     pub kid: Option<String>,
     /// Header `alg`.
@@ -166,7 +153,7 @@ pub struct TokenFacts {
 
 /// One trusted issuer and its keys.
 #[derive(Debug)]
-pub struct IssuerVerifier {
+pub(crate) struct IssuerVerifier {
     /// Its configuration.
     pub config: IssuerConfig,
     /// Its public keys (fetched, inline, or none).
@@ -177,14 +164,14 @@ pub struct IssuerVerifier {
 
 /// Verifies tokens against the configured issuers.
 #[derive(Debug)]
-pub struct Verifier {
+pub(crate) struct Verifier {
     issuers: Vec<IssuerVerifier>,
     leeway_secs: u64,
 }
 
 impl Verifier {
     /// A verifier over `issuers`.
-    pub fn new(issuers: Vec<IssuerVerifier>, leeway_secs: u64) -> Self {
+    pub(crate) fn new(issuers: Vec<IssuerVerifier>, leeway_secs: u64) -> Self {
         Self {
             issuers,
             leeway_secs,
@@ -192,13 +179,13 @@ impl Verifier {
     }
 
     /// The issuers, in configuration order.
-    pub fn issuers(&self) -> &[IssuerVerifier] {
+    pub(crate) fn issuers(&self) -> &[IssuerVerifier] {
         &self.issuers
     }
 
     /// Verifies `token` at time `now` (seconds since the Unix epoch). `facts` is filled with
     /// the header's `kid`/`alg` as soon as they are known, for the decision log.
-    pub async fn verify(
+    pub(crate) async fn verify(
         &self,
         token: &str,
         now: u64,
@@ -276,13 +263,12 @@ impl Verifier {
             usage_identifier: policy.usage_identifier(&claims),
             claims,
             sub,
-            issuer_index,
         })
     }
 }
 
 /// Checks the signature with `key`, which the caller has already matched to `alg`.
-pub fn verify_signature(
+pub(crate) fn verify_signature(
     key: &VerifyKey,
     alg: Alg,
     signing_input: &[u8],
@@ -315,7 +301,7 @@ fn numeric_date(value: &Value) -> Option<f64> {
 
 /// The claim rules, as a pure function of the claims, the issuer's rules and `now`.
 /// `iss` has already been matched exactly when choosing the issuer.
-pub fn check_claims(
+pub(crate) fn check_claims(
     claims: &Map<String, Value>,
     issuer: &IssuerConfig,
     leeway_secs: u64,

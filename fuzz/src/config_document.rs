@@ -4,7 +4,7 @@
 //! naming its place, never a panic; the error never echoes the HMAC secret it was given; and an
 //! accepted document never maps a claim onto a reserved context key.
 
-use authorizer::claims::is_reserved_context_key;
+use authorizer::fuzzing::is_reserved_context_key;
 use authorizer::{Authorizer, Config};
 
 use crate::setup::{SECRET, fixture};

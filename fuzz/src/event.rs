@@ -8,10 +8,11 @@
 //! says "no caller" and carries no claim.
 
 use authorizer::HandlerError;
-use authorizer::event::{AuthorizerEvent, EventError, EventKind};
-use authorizer::rules::route_of;
-use authorizer::token::{TokenSource, extract_token};
-use authorizer::{Reason, policy::ResponseStyle};
+use authorizer::TokenSource;
+use authorizer::fuzzing::extract_token;
+use authorizer::fuzzing::route_of;
+use authorizer::fuzzing::{AuthorizerEvent, EventError, EventKind};
+use authorizer::{Reason, ResponseStyle};
 use serde_json::{Value, json};
 
 use crate::setup::fixture;

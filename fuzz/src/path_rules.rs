@@ -12,7 +12,7 @@
 
 use std::collections::BTreeSet;
 
-use authorizer::rules::{
+use authorizer::fuzzing::{
     PathRules, RequestPath, Route, has_required_scopes, is_plain_char, route_of,
 };
 

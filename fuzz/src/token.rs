@@ -11,7 +11,7 @@
 //! `2` must have a header and claims that pass an independent check ([`claims_are_valid`]).
 
 use authorizer::HandlerError;
-use authorizer::verify::decode_unverified;
+use authorizer::fuzzing::decode_unverified;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};

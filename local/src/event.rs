@@ -176,7 +176,7 @@ pub fn identity_check(
     request: &IncomingRequest,
     route_match: &RouteMatch<'_>,
     identity: &Identity,
-    token_sources: &[authorizer::token::TokenSource],
+    token_sources: &[authorizer::TokenSource],
 ) -> IdentityCheck {
     match identity {
         Identity::None => IdentityCheck::Call(None),
@@ -193,7 +193,7 @@ pub fn identity_check(
             })
         }
         Identity::Unreadable => {
-            use authorizer::token::TokenSource;
+            use authorizer::TokenSource;
             let cookies = cookies(&request.headers);
             let query = query_string_parameters(&request.raw_query);
             let present = token_sources.iter().any(|source| match source {
@@ -919,7 +919,7 @@ mod tests {
 
     #[test]
     fn unreadable_identity_needs_one_of_the_token_sources() {
-        use authorizer::token::TokenSource;
+        use authorizer::TokenSource;
         let route = spec("/private");
         let found = RouteMatch {
             route: &route,

@@ -50,7 +50,7 @@ pub(crate) struct Gateway {
     pub(crate) registry: Registry,
     pub(crate) authorizer: Arc<authorizer::Authorizer>,
     /// The authorizer's configured token sources, for an identity the template cannot say.
-    pub(crate) token_sources: Vec<authorizer::token::TokenSource>,
+    pub(crate) token_sources: Vec<authorizer::TokenSource>,
     pub(crate) dev_issuer: Option<DevIssuer>,
     pub(crate) local_port: u16,
     pub(crate) limits: Limits,

@@ -69,7 +69,7 @@ enum NotLoaded {
 
 /// What every issuer's key cache shares: the HTTP clients and one moka cache of fresh key sets.
 #[derive(Debug)]
-pub struct KeyStore {
+pub(crate) struct KeyStore {
     settings: JwksSettings,
     clients: Arc<HttpClients>,
     fresh: moka::future::Cache<EntryKey, Fresh>,
@@ -78,7 +78,7 @@ pub struct KeyStore {
 
 impl KeyStore {
     /// The plain HTTP client and an empty cache (the https client is built on first use).
-    pub fn new(settings: JwksSettings) -> Result<Self, reqwest::Error> {
+    pub(crate) fn new(settings: JwksSettings) -> Result<Self, reqwest::Error> {
         Ok(Self {
             settings,
             clients: Arc::new(HttpClients::new(&settings)?),
@@ -90,7 +90,7 @@ impl KeyStore {
     }
 
     /// The cache of `issuer`'s keys. No I/O.
-    pub fn cache_for(&self, issuer: String, source: KeySource) -> JwksCache {
+    pub(crate) fn cache_for(&self, issuer: String, source: KeySource) -> JwksCache {
         JwksCache {
             issuer,
             source,
@@ -140,7 +140,7 @@ impl FetchState {
 
 /// One issuer's keys.
 #[derive(Debug)]
-pub struct JwksCache {
+pub(crate) struct JwksCache {
     issuer: String,
     source: KeySource,
     clients: Arc<HttpClients>,
@@ -158,7 +158,7 @@ pub struct JwksCache {
 
 /// Outcome of a key lookup through the cache.
 #[derive(Debug)]
-pub enum KeyOutcome {
+pub(crate) enum KeyOutcome {
     /// The key to verify with.
     Key(Arc<VerifyKey>),
     /// The `kid` exists but does not allow this `alg`.
@@ -182,7 +182,7 @@ impl JwksCache {
     /// The key for a token's `kid` and `alg`, fetching or refetching as the rules allow:
     /// look up the fresh key set and the key; on a miss, refresh (or join a refresh in
     /// flight); when no fetch may run or it fails, answer from the last good keys.
-    pub async fn key_for(&self, kid: Option<&str>, alg: Alg) -> KeyOutcome {
+    pub(crate) async fn key_for(&self, kid: Option<&str>, alg: Alg) -> KeyOutcome {
         match &self.source {
             KeySource::Inline(set) => return outcome(set.find(kid, alg)),
             KeySource::None => return KeyOutcome::AlgNotAllowed,
@@ -210,7 +210,7 @@ impl JwksCache {
     /// Keys seeded from a snapshot are not fetched now: their refresh is scheduled in the
     /// background for when they would have expired (at once for a stale snapshot), so no
     /// request waits for it.
-    pub async fn warm_up(self: &Arc<Self>) {
+    pub(crate) async fn warm_up(self: &Arc<Self>) {
         if !self.is_remote() {
             return;
         }
@@ -228,7 +228,7 @@ impl JwksCache {
     /// Seeds the cache with a snapshot's keys, trusted as keys fetched when the snapshot was
     /// (see [`crate::snapshot`]). Returns `false` (and seeds nothing) when the snapshot is too
     /// old to be served at all. Call before [`JwksCache::warm_up`].
-    pub async fn seed(&self, keys: KeySet, freshness: Freshness) -> bool {
+    pub(crate) async fn seed(&self, keys: KeySet, freshness: Freshness) -> bool {
         if !self.is_remote() {
             return false;
         }
@@ -419,7 +419,7 @@ impl JwksCache {
 
     /// Fetches the issuer's JWKS as the cache would (discovery, bounds, timeout, validation),
     /// without caching it: what `make jwks-snapshot` records.
-    pub async fn fetch_document(&self) -> Result<FetchedJwks, JwksError> {
+    pub(crate) async fn fetch_document(&self) -> Result<FetchedJwks, JwksError> {
         tokio::time::timeout(self.settings.timeout, self.fetch_document_unbounded())
             .await
             .map_err(|_| JwksError::Timeout(self.settings.timeout))?
@@ -446,12 +446,12 @@ impl JwksCache {
     }
 
     /// The issuer these keys belong to.
-    pub fn issuer(&self) -> &str {
+    pub(crate) fn issuer(&self) -> &str {
         &self.issuer
     }
 
     /// Whether the keys are fetched (not inline, not HMAC only).
-    pub fn is_remote(&self) -> bool {
+    pub(crate) fn is_remote(&self) -> bool {
         matches!(self.source, KeySource::Remote { .. })
     }
 
@@ -485,7 +485,7 @@ impl JwksCache {
 
 /// A JWKS as fetched: where from, the document, and its usable keys.
 #[derive(Debug)]
-pub struct FetchedJwks {
+pub(crate) struct FetchedJwks {
     /// The URL the JWKS came from.
     pub url: Url,
     /// The document as published.

@@ -11,7 +11,7 @@ use super::settings::{JwksSettings, TlsRoots};
 use crate::config_error::ConfigError;
 
 /// An issuer or key URL: `https`, or `http` on a loopback host (local development and tests).
-pub fn parse_secure_url(var: &str, value: &str) -> Result<Url, ConfigError> {
+pub(crate) fn parse_secure_url(var: &str, value: &str) -> Result<Url, ConfigError> {
     let shown = without_userinfo(value);
     let url = Url::parse(value)
         .map_err(|e| ConfigError::new(var, format!("{shown:?} is not a valid URL ({e})")))?;
@@ -41,7 +41,7 @@ fn without_userinfo(value: &str) -> String {
 
 /// The https rule for every URL keys are fetched from: the configured issuer and `jwks_uri`,
 /// and a `jwks_uri` found by discovery.
-pub fn check_secure_url(url: &Url) -> Result<(), &'static str> {
+pub(crate) fn check_secure_url(url: &Url) -> Result<(), &'static str> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err("must not contain credentials");
     }
@@ -67,7 +67,7 @@ fn is_loopback(host: &Host<&str>) -> bool {
 }
 
 /// `<issuer>/.well-known/<name>`, with or without a trailing slash on the issuer.
-pub fn well_known(issuer: &str, name: &str) -> Option<Url> {
+pub(crate) fn well_known(issuer: &str, name: &str) -> Option<Url> {
     Url::parse(&format!(
         "{}/.well-known/{name}",
         issuer.trim_end_matches('/')
@@ -81,7 +81,7 @@ pub fn well_known(issuer: &str, name: &str) -> Option<Url> {
 /// - `jwks_uri` is held to the https rule of configured URLs, and plain http on a loopback
 ///   host is accepted only when the issuer itself is plain http on loopback (local runs):
 ///   a document served for an https issuer must not point us at internal http services.
-pub fn parse_discovery(body: &[u8], issuer: &str) -> Result<Url, JwksError> {
+pub(crate) fn parse_discovery(body: &[u8], issuer: &str) -> Result<Url, JwksError> {
     let doc: Value = serde_json::from_slice(body).map_err(|source| JwksError::Json {
         url: "discovery document".to_owned(),
         source,
@@ -117,7 +117,7 @@ pub fn parse_discovery(body: &[u8], issuer: &str) -> Result<Url, JwksError> {
 
 /// GET `url` and read at most `limit` bytes of body, streaming, so a huge or endless
 /// body is cut off instead of buffered.
-pub async fn get_bounded(
+pub(crate) async fn get_bounded(
     clients: &HttpClients,
     url: &Url,
     limit: usize,
@@ -165,7 +165,7 @@ pub async fn get_bounded(
 /// cold path or never. Its roots are compiled in unless `SSL_CERT_FILE`/`SSL_CERT_DIR` ask for
 /// the system's (see [`TlsRoots`]).
 #[derive(Debug)]
-pub struct HttpClients {
+pub(crate) struct HttpClients {
     settings: JwksSettings,
     plain: reqwest::Client,
     tls: std::sync::OnceLock<Result<reqwest::Client, String>>,
@@ -173,7 +173,7 @@ pub struct HttpClients {
 
 impl HttpClients {
     /// The plain client now, the https client on first use.
-    pub fn new(settings: &JwksSettings) -> Result<Self, reqwest::Error> {
+    pub(crate) fn new(settings: &JwksSettings) -> Result<Self, reqwest::Error> {
         // No roots: this client only ever speaks plain http to loopback hosts.
         let plain = client_builder(settings).tls_certs_only([]).build()?;
         Ok(Self {
@@ -184,7 +184,7 @@ impl HttpClients {
     }
 
     /// The client for `url`'s scheme.
-    pub fn for_url(&self, url: &Url) -> Result<&reqwest::Client, JwksError> {
+    pub(crate) fn for_url(&self, url: &Url) -> Result<&reqwest::Client, JwksError> {
         if url.scheme() != "https" {
             return Ok(&self.plain);
         }

@@ -26,7 +26,7 @@ const MAX_KEYS: usize = 100;
 
 /// Most entries a JWKS `keys` array may have, usable or not. A larger one is refused as a
 /// whole: a 1 MiB body of `[1,1,1,...]` must not cost half a million parse attempts.
-pub const MAX_JWKS_ENTRIES: usize = 1000;
+pub(crate) const MAX_JWKS_ENTRIES: usize = 1000;
 
 /// What a verification key is made of.
 ///
@@ -119,17 +119,8 @@ impl KeySet {
     }
 }
 
-/// Parses a JWKS document, skipping keys we cannot or must not use.
-pub fn parse_jwks(body: &[u8]) -> Result<KeySet, JwksError> {
-    let doc: Value = serde_json::from_slice(body).map_err(|source| JwksError::Json {
-        url: "JWKS".to_owned(),
-        source,
-    })?;
-    parse_jwks_value(&doc)
-}
-
 /// Parses an already-decoded JWKS value.
-pub fn parse_jwks_value(doc: &Value) -> Result<KeySet, JwksError> {
+pub(crate) fn parse_jwks_value(doc: &Value) -> Result<KeySet, JwksError> {
     let Some(keys) = doc.get("keys").and_then(Value::as_array) else {
         return Err(JwksError::Shape(
             "not a JWKS: expected an object with a \"keys\" array".to_owned(),
@@ -187,7 +178,7 @@ impl SkippedKeys {
 }
 
 /// One JWK to a verification key, or why it is skipped.
-pub fn parse_jwk(jwk: &Value) -> Result<VerifyKey, &'static str> {
+pub(crate) fn parse_jwk(jwk: &Value) -> Result<VerifyKey, &'static str> {
     let obj = jwk.as_object().ok_or("not a JSON object")?;
     let text = |name: &str| -> Result<Option<&str>, &'static str> {
         match obj.get(name) {
@@ -297,6 +288,15 @@ fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    /// Parses a JWKS document, skipping keys we cannot or must not use.
+    fn parse_jwks(body: &[u8]) -> Result<KeySet, JwksError> {
+        let doc: Value = serde_json::from_slice(body).map_err(|source| JwksError::Json {
+            url: "JWKS".to_owned(),
+            source,
+        })?;
+        parse_jwks_value(&doc)
+    }
 
     use super::*;
 

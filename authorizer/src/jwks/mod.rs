@@ -20,17 +20,9 @@ mod jwk;
 mod refetch;
 mod settings;
 
-pub use cache::{FetchedJwks, JwksCache, KeyOutcome, KeySource, KeyStore};
+pub(crate) use cache::{JwksCache, KeyOutcome, KeySource, KeyStore};
 pub use error::JwksError;
-pub use http::{
-    HttpClients, check_secure_url, get_bounded, parse_discovery, parse_secure_url, well_known,
-};
-pub use jwk::{
-    KeyMaterial, KeySet, Lookup, MAX_JWKS_ENTRIES, VerifyKey, parse_jwk, parse_jwks,
-    parse_jwks_value,
-};
-pub use refetch::{Decision, FetchHistory, Freshness, Trigger, decide, freshness};
-pub use settings::{
-    JWKS_CACHE_TTL, JWKS_FAILURE_BACKOFF, JWKS_MAX_BYTES, JWKS_MAX_STALE, JWKS_REFETCH_COOLDOWN,
-    JWKS_TIMEOUT, JwksSettings, TlsRoots,
-};
+pub(crate) use http::parse_secure_url;
+pub(crate) use jwk::{KeyMaterial, KeySet, Lookup, VerifyKey, parse_jwks_value};
+pub(crate) use refetch::freshness;
+pub(crate) use settings::{JwksSettings, TlsRoots};

@@ -8,7 +8,7 @@ use super::settings::JwksSettings;
 
 /// What started a refresh.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Trigger {
+pub(crate) enum Trigger {
     /// No fresh key set (first use, or the cached one expired).
     Missing,
     /// The fresh key set lacks the token's `kid`.
@@ -17,7 +17,7 @@ pub enum Trigger {
 
 /// Whether to fetch now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Go ahead.
     Fetch,
     /// Not now: use what we have.
@@ -26,7 +26,7 @@ pub enum Decision {
 
 /// When fetches happened, for [`decide`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FetchHistory {
+pub(crate) struct FetchHistory {
     /// Start of the latest fetch attempt, successful or not.
     pub last_attempt: Option<Instant>,
     /// Start of the latest fetch attempt caused by an unknown `kid`.
@@ -46,7 +46,7 @@ pub struct FetchHistory {
 ///   refetch an unknown `kid` caused (as aws-jwt-verify's penalty box): a key rotated just now
 ///   is picked up by its first token, and random `kid`s cannot drive more than one request
 ///   per window.
-pub fn decide(
+pub(crate) fn decide(
     history: &FetchHistory,
     trigger: Trigger,
     now: Instant,
@@ -70,7 +70,7 @@ pub fn decide(
 /// How far a key set fetched `age` ago (by us, or for a snapshot) is into its life: a pure
 /// function of its age and the settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Freshness {
+pub(crate) enum Freshness {
     /// Younger than the TTL: used as a fetched key set, fresh for `fresh_for` more.
     Fresh {
         /// Time left before a refresh is due.
@@ -89,7 +89,7 @@ pub enum Freshness {
 }
 
 /// Where a key set of age `age` stands, with the cache TTL and the stale bound.
-pub fn freshness(age: Duration, ttl: Duration, max_stale: Duration) -> Freshness {
+pub(crate) fn freshness(age: Duration, ttl: Duration, max_stale: Duration) -> Freshness {
     let servable_for = max_stale.saturating_sub(age);
     if age < ttl {
         Freshness::Fresh {

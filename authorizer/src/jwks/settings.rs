@@ -3,19 +3,19 @@
 use std::time::Duration;
 
 /// `JWKS_TIMEOUT_MS`: total time for one fetch attempt (discovery + JWKS).
-pub const JWKS_TIMEOUT: Duration = Duration::from_millis(3000);
+pub(crate) const JWKS_TIMEOUT: Duration = Duration::from_millis(3000);
 /// `JWKS_CACHE_TTL_SECONDS`: how long fetched keys are used before refetching.
-pub const JWKS_CACHE_TTL: Duration = Duration::from_secs(3600);
+pub(crate) const JWKS_CACHE_TTL: Duration = Duration::from_secs(3600);
 /// `JWKS_REFETCH_COOLDOWN_SECONDS`: at most one fetch per window for unknown `kid`s.
-pub const JWKS_REFETCH_COOLDOWN: Duration = Duration::from_secs(15);
+pub(crate) const JWKS_REFETCH_COOLDOWN: Duration = Duration::from_secs(15);
 /// `JWKS_FAILURE_BACKOFF_SECONDS`: after a failed fetch, deny fast for this long
 /// (or serve stale keys) instead of retrying on every request.
-pub const JWKS_FAILURE_BACKOFF: Duration = Duration::from_secs(5);
+pub(crate) const JWKS_FAILURE_BACKOFF: Duration = Duration::from_secs(5);
 /// `JWKS_MAX_STALE_SECONDS`: while the IdP fails, the last good keys are served for at most
 /// this long after they were fetched; then requests are denied (`jwks_unavailable`).
-pub const JWKS_MAX_STALE: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const JWKS_MAX_STALE: Duration = Duration::from_secs(24 * 3600);
 /// Largest JWKS (or discovery document) body we read, in bytes.
-pub const JWKS_MAX_BYTES: usize = 1024 * 1024;
+pub(crate) const JWKS_MAX_BYTES: usize = 1024 * 1024;
 
 /// JWKS fetching and caching parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
