@@ -8,26 +8,26 @@
 
 #[path = "../tests/it/common/mod.rs"]
 mod common;
+mod support;
 
 use std::time::Duration;
 
-use authorizer::{Authorizer, Config};
+use authorizer::Authorizer;
 use common::{AUDIENCE, Format};
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use testkit::{JwksServer, TestKey};
 
 fn authorizer_for(document: &Value, runtime: &tokio::runtime::Runtime) -> Authorizer {
     let text = document.to_string();
-    let config = Config::from_lookup(|key| match key {
-        "AUTHORIZER_CONFIG" => Some(text.clone()),
-        "AUTHORIZER_CACHE_TTL_SECONDS" => Some("0".to_owned()),
-        _ => None,
-    })
-    .expect("bench configuration");
-    let authorizer = Authorizer::new(config).expect("authorizer");
-    runtime.block_on(authorizer.warm_up());
-    authorizer
+    support::warm_authorizer(
+        |key| match key {
+            "AUTHORIZER_CONFIG" => Some(text.clone()),
+            "AUTHORIZER_CACHE_TTL_SECONDS" => Some("0".to_owned()),
+            _ => None,
+        },
+        runtime,
+    )
 }
 
 fn bench(c: &mut Criterion) {
@@ -77,21 +77,15 @@ fn bench(c: &mut Criterion) {
     group.warm_up_time(Duration::from_secs(1));
     let event = Format::RestToken.bearer(&token);
     for (name, authorizer) in [("no_policy", &plain), ("every_rule", &with_policy)] {
-        // Check once, outside the measurement, that this is the allow path being measured.
-        let answer = runtime
-            .block_on(authorizer.handle(event.clone()))
-            .expect("allowed");
-        assert_eq!(
-            answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
-            "{name}: {answer}"
+        let id = format!("handle/rest_token/{name}");
+        support::bench_handle(
+            &mut group,
+            &id,
+            &runtime,
+            authorizer,
+            Format::RestToken,
+            &event,
         );
-        group.bench_function(format!("handle/rest_token/{name}"), |b| {
-            b.iter_batched(
-                || event.clone(),
-                |event| runtime.block_on(authorizer.handle(event)),
-                BatchSize::SmallInput,
-            );
-        });
     }
     group.finish();
     assert_eq!(

@@ -12,29 +12,29 @@
 
 #[path = "../tests/it/common/mod.rs"]
 mod common;
+mod support;
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use authorizer::{Authorizer, Config};
+use authorizer::Authorizer;
 use common::{AUDIENCE, Format};
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, Validation, decode};
 use serde_json::{Value, json};
 use testkit::{JwksServer, TestKey};
 
 fn authorizer_for(idp: &JwksServer, style: &str, runtime: &tokio::runtime::Runtime) -> Authorizer {
     let issuer = idp.issuer();
-    let config = Config::from_lookup(|key| match key {
-        "JWT_ISSUER" => Some(issuer.clone()),
-        "JWT_AUDIENCE" => Some(AUDIENCE.to_owned()),
-        "AUTHORIZER_RESPONSE_STYLE" => Some(style.to_owned()),
-        _ => None,
-    })
-    .expect("bench configuration");
-    let authorizer = Authorizer::new(config).expect("authorizer");
-    runtime.block_on(authorizer.warm_up());
-    authorizer
+    support::warm_authorizer(
+        |key| match key {
+            "JWT_ISSUER" => Some(issuer.clone()),
+            "JWT_AUDIENCE" => Some(AUDIENCE.to_owned()),
+            "AUTHORIZER_RESPONSE_STYLE" => Some(style.to_owned()),
+            _ => None,
+        },
+        runtime,
+    )
 }
 
 /// The subscriber `lambda_runtime::tracing::init_default_subscriber` installs in the binary with
@@ -102,26 +102,15 @@ fn bench(c: &mut Criterion) {
         }
         for (name, format, authorizer) in &cases {
             let (format, authorizer) = (*format, *authorizer);
-            let event = format.bearer(&token);
-            // Check once, outside the measurement, that this is the allow path being measured.
-            let answer = runtime.block_on(authorizer.handle(event.clone()));
-            assert!(
-                common::is_allow(
-                    format,
-                    &answer.map_err(|e| testkit::InvokeError {
-                        error_type: String::new(),
-                        error_message: e.to_string(),
-                    })
-                ),
-                "{name} does not allow"
+            let id = format!("{prefix}/{name}");
+            support::bench_handle(
+                &mut group,
+                &id,
+                &runtime,
+                authorizer,
+                format,
+                &format.bearer(&token),
             );
-            group.bench_function(format!("{prefix}/{name}"), |b| {
-                b.iter_batched(
-                    || event.clone(),
-                    |event| runtime.block_on(authorizer.handle(event)),
-                    BatchSize::SmallInput,
-                );
-            });
         }
     }
     group.finish();
